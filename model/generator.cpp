@@ -1,0 +1,208 @@
+#include "generator.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <stdexcept>
+
+namespace facesr {
+namespace nn = torch::nn;
+
+namespace {
+
+constexpr double kLeakySlope = 0.2;  // encoder and LR upsampler activations (pix2pix)
+constexpr int64_t kLrUpsamplerBlocks = 3;  // three x2 blocks: 32 -> 256
+
+// One x2 resolution step. Holds a single conv so that noise goes after it like after any other conv.
+struct UpBlockImpl : nn::Module {
+  UpBlockImpl(int64_t in, int64_t out, UpsampleMode mode) : mode(mode) {
+    switch (mode) {
+      case UpsampleMode::PixelShuffle:
+        conv = register_module("conv", nn::Conv2d(nn::Conv2dOptions(in, out * 4, 3).padding(1)));
+        break;
+      case UpsampleMode::ResizeConv:
+        conv = register_module("conv", nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1)));
+        break;
+      case UpsampleMode::Transposed:
+        tconv = register_module(
+            "conv", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(in, out, 4).stride(2).padding(1)));
+        break;
+    }
+  }
+  UpsampleMode mode;
+  nn::Conv2d conv{nullptr};
+  nn::ConvTranspose2d tconv{nullptr};
+};
+TORCH_MODULE(UpBlock);
+
+}  // namespace
+
+std::string to_string(UpsampleMode mode) {
+  switch (mode) {
+    case UpsampleMode::PixelShuffle: return "pixel_shuffle";
+    case UpsampleMode::ResizeConv: return "resize_conv";
+    case UpsampleMode::Transposed: return "transposed";
+  }
+  return "?";
+}
+
+std::string to_string(LrUpsampler mode) {
+  return mode == LrUpsampler::Learned ? "learned" : "bicubic";
+}
+
+UpsampleMode upsample_mode_from_string(const std::string& name) {
+  for (auto mode : {UpsampleMode::PixelShuffle, UpsampleMode::ResizeConv, UpsampleMode::Transposed})
+    if (to_string(mode) == name) return mode;
+  throw std::invalid_argument("unknown upsample mode '" + name +
+                              "' (expected pixel_shuffle, resize_conv or transposed)");
+}
+
+LrUpsampler lr_upsampler_from_string(const std::string& name) {
+  for (auto mode : {LrUpsampler::Learned, LrUpsampler::Bicubic})
+    if (to_string(mode) == name) return mode;
+  throw std::invalid_argument("unknown LR upsampler '" + name + "' (expected learned or bicubic)");
+}
+
+void validate(const GeneratorOptions& options) {
+  if (options.ngf() < 1 || options.ngf() > 1024)
+    throw std::invalid_argument("generator ngf must be in [1, 1024], got " +
+                                std::to_string(options.ngf()));
+  // 256 / 2^depth must stay >= 1, and the upper decoder needs 3 levels below the bottleneck.
+  if (options.depth() < kUpperDecoderSkips + 1 || options.depth() > 8)
+    throw std::invalid_argument("generator depth must be in [4, 8], got " +
+                                std::to_string(options.depth()));
+}
+
+int64_t encoder_channels(const GeneratorOptions& options, int64_t level) {
+  return options.ngf() * std::min<int64_t>(int64_t{1} << level, 8);
+}
+
+struct GeneratorImpl::Stage {
+  double strength = 0.0;
+  c10::optional<at::Generator> rng;
+};
+
+GeneratorImpl::GeneratorImpl(GeneratorOptions options) : options_(options) {
+  validate(options_);
+  const int64_t ngf = options_.ngf();
+  const int64_t depth = options_.depth();
+
+  if (options_.lr_upsampler() == LrUpsampler::Learned) {
+    lr_in_ = register_module("lr_in", nn::Conv2d(nn::Conv2dOptions(3, ngf, 3).padding(1)));
+    lr_ups_ = register_module("lr_ups", nn::ModuleList());
+    for (int64_t i = 0; i < kLrUpsamplerBlocks; ++i) lr_ups_->push_back(UpBlock(ngf, ngf, options_.upsample()));
+    lr_out_ = register_module("lr_out", nn::Conv2d(nn::Conv2dOptions(ngf, 3, 3).padding(1)));
+  }
+
+  enc_convs_ = register_module("enc_convs", nn::ModuleList());
+  enc_norms_ = register_module("enc_norms", nn::ModuleList());
+  for (int64_t k = 0; k < depth; ++k) {
+    const int64_t in = k == 0 ? 3 : encoder_channels(options_, k - 1);
+    enc_convs_->push_back(
+        nn::Conv2d(nn::Conv2dOptions(in, encoder_channels(options_, k), 4).stride(2).padding(1)));
+    // No norm on the first level (pix2pix) nor on the bottleneck (1x1 at depth 8: a batch of one
+    // would have a single value per channel).
+    if (k == 0 || k == depth - 1)
+      enc_norms_->push_back(nn::Identity());
+    else
+      enc_norms_->push_back(nn::BatchNorm2d(encoder_channels(options_, k)));
+  }
+
+  auto build_decoder = [&](const char* ups_name, const char* norms_name, int64_t skips,
+                           nn::ModuleList& ups, nn::ModuleList& norms) {
+    ups = register_module(ups_name, nn::ModuleList());
+    norms = register_module(norms_name, nn::ModuleList());
+    int64_t in = encoder_channels(options_, depth - 1);
+    for (int64_t j = 0; j < depth; ++j) {
+      const int64_t target = depth - 2 - j;  // encoder level whose resolution this step reaches
+      const int64_t out = target >= 0 ? encoder_channels(options_, target) : ngf;
+      ups->push_back(UpBlock(in, out, options_.upsample()));
+      norms->push_back(nn::BatchNorm2d(out));
+      in = out + (target >= 0 && j < skips ? encoder_channels(options_, target) : 0);
+    }
+  };
+  build_decoder("upper_ups", "upper_norms", kUpperDecoderSkips, upper_ups_, upper_norms_);
+  upper_out_ = register_module("upper_out", nn::Conv2d(nn::Conv2dOptions(ngf, 3, 3).padding(1)));
+  build_decoder("lower_ups", "lower_norms", depth - 1, lower_ups_, lower_norms_);
+  lower_out_ = register_module("lower_out", nn::Conv2d(nn::Conv2dOptions(2 * ngf, 3, 3).padding(1)));
+}
+
+torch::Tensor GeneratorImpl::add_noise(const torch::Tensor& y, Stage& stage) {
+  if (stage.strength <= 0.0) return y;
+  // Drawn on the CPU from the seeded generator so a seed gives the same noise on every device.
+  auto noise = at::randn(y.sizes(), stage.rng, torch::TensorOptions().dtype(torch::kFloat32));
+  return y + noise.to(y.device(), y.scalar_type()) * stage.strength;
+}
+
+torch::Tensor GeneratorImpl::upsample(nn::Module& module, const torch::Tensor& x, Stage& stage) {
+  auto& block = *module.as<UpBlockImpl>();
+  switch (block.mode) {
+    case UpsampleMode::PixelShuffle:
+      return torch::pixel_shuffle(add_noise(block.conv->forward(x), stage), 2);
+    case UpsampleMode::ResizeConv: {
+      namespace F = torch::nn::functional;
+      auto up = F::interpolate(x, F::InterpolateFuncOptions()
+                                      .scale_factor(std::vector<double>{2.0, 2.0})
+                                      .mode(torch::kNearest));
+      return add_noise(block.conv->forward(up), stage);
+    }
+    case UpsampleMode::Transposed:
+      return add_noise(block.tconv->forward(x), stage);
+  }
+  throw std::logic_error("unreachable upsample mode");
+}
+
+torch::Tensor GeneratorImpl::decode(nn::ModuleList& ups, nn::ModuleList& norms,
+                                    const std::vector<torch::Tensor>& encoded, int64_t skips,
+                                    Stage& stage) {
+  const int64_t depth = options_.depth();
+  auto x = encoded[depth - 1];
+  for (int64_t j = 0; j < depth; ++j) {
+    x = upsample(*ups[j], torch::relu(x), stage);
+    x = norms[j]->as<nn::BatchNorm2dImpl>()->forward(x);
+    const int64_t target = depth - 2 - j;
+    if (target >= 0 && j < skips) x = torch::cat({x, encoded[target]}, 1);
+  }
+  return x;
+}
+
+GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSpec& noise) {
+  if (input.dim() != 4 || input.size(1) != 3 || input.size(2) != kInputSize ||
+      input.size(3) != kInputSize)
+    throw std::invalid_argument("generator input must be N x 3 x 32 x 32, got " +
+                                c10::str(input.sizes()));
+  Stage stage;
+  stage.strength = noise.strength;
+  if (noise.strength > 0.0) stage.rng = at::make_generator<at::CPUGeneratorImpl>(noise.seed);
+
+  GeneratorOutput out;
+  if (options_.lr_upsampler() == LrUpsampler::Learned) {
+    auto x = torch::leaky_relu(add_noise(lr_in_->forward(input), stage), kLeakySlope);
+    for (const auto& block : *lr_ups_) x = torch::leaky_relu(upsample(*block, x, stage), kLeakySlope);
+    out.lr_features = torch::tanh(add_noise(lr_out_->forward(x), stage));
+  } else {
+    namespace F = torch::nn::functional;
+    out.lr_features = F::interpolate(input, F::InterpolateFuncOptions()
+                                                .size(std::vector<int64_t>{kOutputSize, kOutputSize})
+                                                .mode(torch::kBicubic)
+                                                .align_corners(false))
+                          .clamp(-1.0, 1.0);
+  }
+
+  std::vector<torch::Tensor> encoded;
+  encoded.reserve(options_.depth());
+  auto x = out.lr_features;
+  for (int64_t k = 0; k < options_.depth(); ++k) {
+    if (k > 0) x = torch::leaky_relu(x, kLeakySlope);
+    x = add_noise(enc_convs_[k]->as<nn::Conv2dImpl>()->forward(x), stage);
+    if (auto* bn = enc_norms_[k]->as<nn::BatchNorm2dImpl>()) x = bn->forward(x);
+    encoded.push_back(x);
+  }
+
+  auto features = decode(upper_ups_, upper_norms_, encoded, kUpperDecoderSkips, stage);  // I_f
+  out.blurred = torch::tanh(add_noise(upper_out_->forward(torch::relu(features)), stage));
+  auto lower = decode(lower_ups_, lower_norms_, encoded, options_.depth() - 1, stage);
+  out.sharp = torch::tanh(add_noise(lower_out_->forward(torch::relu(torch::cat({lower, features}, 1))), stage));
+  return out;
+}
+
+}  // namespace facesr

@@ -1,0 +1,118 @@
+// The facesr generator: joint 8x face super-resolution and motion deblurring, 32x32 -> 256x256
+// (Yun & Park, "Joint Face Super-Resolution and Deblurring Using a GAN"; ../shared/DESIGN.md).
+//
+//   I_LR (3x32x32) --[LR upsampler: 5 conv layers, x8]--> I_LRf (3x256x256)
+//        (ablation "model1": bicubic upsampling instead of the learned layers)
+//   I_LRf --[U-Net encoder, `depth` levels of 4x4 stride-2 convs]--> e_0 ... e_{depth-1}
+//        e_k has resolution 256 / 2^(k+1); with depth 8, e_7 is the 1x1 bottleneck.
+//   upper decoder: starts at e_{depth-1}; skip connections from the THREE deepest encoder levels
+//        below the bottleneck, e_{depth-2}, e_{depth-3}, e_{depth-4} (2x2, 4x4, 8x8 at depth 8); no
+//        skips above that. Its last feature map, ngf x 256 x 256, is I_f; a 3x3 conv + tanh on I_f
+//        gives the blurred HR face I_HRB.
+//   lower decoder: same shape, skip connections from EVERY encoder level e_{depth-2} ... e_0. At its
+//        end (256x256) its own ngf-channel features are concatenated with I_f, and a 3x3 conv + tanh
+//        on that gives the sharp HR face I_HR.
+//
+// All tensors are NCHW, RGB, float in [-1, 1]. Upsampling inside the network (LR upsampler and both
+// decoders) is `Upsample::PixelShuffle` by default: in Debian's LibTorch 1.13, ConvTranspose2d does
+// not go through oneDNN and is several times slower on CPU (measured by bench-generator; the other
+// modes stay selectable for comparison).
+//
+// Noise ("w/ N" in the paper): when `NoiseSpec::strength` > 0, Gaussian noise of that standard
+// deviation is added after every convolution, drawn from a generator seeded with `NoiseSpec::seed`,
+// so the same seed gives the same output. Strength 0 adds nothing and the output is deterministic.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <torch/torch.h>
+
+namespace facesr {
+
+// How the network doubles resolution inside the LR upsampler and the decoders.
+enum class UpsampleMode {
+  PixelShuffle,  // 3x3 conv to 4x channels, then PixelShuffle(2)
+  ResizeConv,    // nearest-neighbour x2, then 3x3 conv
+  Transposed,    // ConvTranspose2d 4x4 stride 2 (pix2pix); slow on CPU in LibTorch 1.13
+};
+
+// How I_LR becomes the 256x256 feature image I_LRf.
+enum class LrUpsampler {
+  Learned,  // the paper's five-layer CNN
+  Bicubic,  // ablation "model1"
+};
+
+std::string to_string(UpsampleMode mode);
+std::string to_string(LrUpsampler mode);
+UpsampleMode upsample_mode_from_string(const std::string& name);  // throws std::invalid_argument
+LrUpsampler lr_upsampler_from_string(const std::string& name);   // throws std::invalid_argument
+
+struct GeneratorOptions {
+  // Base width: channels of the first encoder level and of I_f; deeper levels use up to 8x ngf.
+  TORCH_ARG(int64_t, ngf) = 16;
+  // Number of encoder levels. 8 reaches a 1x1 bottleneck at 256x256; at least 4 (3 upper skips).
+  TORCH_ARG(int64_t, depth) = 8;
+  TORCH_ARG(LrUpsampler, lr_upsampler) = LrUpsampler::Learned;
+  TORCH_ARG(UpsampleMode, upsample) = UpsampleMode::PixelShuffle;
+};
+
+// Throws std::invalid_argument naming the bad field.
+void validate(const GeneratorOptions& options);
+
+struct NoiseSpec {
+  double strength = 0.0;  // standard deviation of the noise added after each conv; 0 = none
+  uint64_t seed = 0;
+};
+
+struct GeneratorOutput {
+  torch::Tensor sharp;        // I_HR, N x 3 x 256 x 256
+  torch::Tensor blurred;      // I_HRB, N x 3 x 256 x 256
+  torch::Tensor lr_features;  // I_LRf, N x 3 x 256 x 256 (the global discriminator's condition)
+};
+
+constexpr int64_t kInputSize = 32;
+constexpr int64_t kOutputSize = 256;
+
+class GeneratorImpl : public torch::nn::Module {
+ public:
+  explicit GeneratorImpl(GeneratorOptions options = {});
+
+  // input: N x 3 x 32 x 32 in [-1, 1]. Throws std::invalid_argument on any other shape.
+  GeneratorOutput forward(const torch::Tensor& input, const NoiseSpec& noise = {});
+
+  const GeneratorOptions& options() const { return options_; }
+
+ private:
+  struct Stage;  // shared per-forward state (noise generator)
+  static torch::Tensor add_noise(const torch::Tensor& y, Stage& stage);
+  torch::Tensor upsample(torch::nn::Module& block, const torch::Tensor& x, Stage& stage);
+  torch::Tensor decode(torch::nn::ModuleList& ups, torch::nn::ModuleList& norms,
+                       const std::vector<torch::Tensor>& encoded, int64_t skips, Stage& stage);
+
+  GeneratorOptions options_;
+  // LR upsampler: conv in, three x2 upsampling blocks, conv out.
+  torch::nn::Conv2d lr_in_{nullptr};
+  torch::nn::ModuleList lr_ups_{nullptr};
+  torch::nn::Conv2d lr_out_{nullptr};
+  // Encoder: one 4x4 stride-2 conv per level; batch norm on levels 1 .. depth-2.
+  torch::nn::ModuleList enc_convs_{nullptr};
+  torch::nn::ModuleList enc_norms_{nullptr};
+  // Decoders: `depth` x2 upsampling blocks each, batch norm after each.
+  torch::nn::ModuleList upper_ups_{nullptr};
+  torch::nn::ModuleList upper_norms_{nullptr};
+  torch::nn::Conv2d upper_out_{nullptr};
+  torch::nn::ModuleList lower_ups_{nullptr};
+  torch::nn::ModuleList lower_norms_{nullptr};
+  torch::nn::Conv2d lower_out_{nullptr};
+};
+TORCH_MODULE(Generator);
+
+// Channels of encoder level k (pix2pix: ngf * min(2^k, 8)).
+int64_t encoder_channels(const GeneratorOptions& options, int64_t level);
+
+// Number of skip connections the upper decoder receives (the paper's 3).
+constexpr int64_t kUpperDecoderSkips = 3;
+
+}  // namespace facesr
