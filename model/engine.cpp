@@ -1,0 +1,225 @@
+#include "engine.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "weights.h"
+
+namespace facesr {
+
+struct Engine::Impl {
+  std::string path;
+  ModelMetadata metadata;
+  Generator generator{nullptr};
+  Device device = Device::Cpu;
+  Precision precision = Precision::Float32;
+  int threads = 1;
+  int max_batch = 16;
+  std::mutex mutex;
+
+  torch::Device torch_device() const { return device == Device::Cuda ? torch::kCUDA : torch::kCPU; }
+  torch::ScalarType dtype() const {
+    switch (precision) {
+      case Precision::BFloat16: return torch::kBFloat16;
+      case Precision::Float16: return torch::kFloat16;
+      case Precision::Float32: break;
+    }
+    return torch::kFloat32;
+  }
+  void run_batch(const ImageView* crops, const MutableImageView* results, std::size_t count,
+                 const EnhanceParams& params, std::size_t first);
+};
+
+namespace {
+
+void check_view(const char* what, std::size_t index, const uint8_t* data, int width, int height,
+                std::size_t stride, int side) {
+  const std::string name = std::string(what) + " " + std::to_string(index);
+  if (data == nullptr) throw Error(Error::Kind::Input, name + " has a null data pointer");
+  if (width != side || height != side)
+    throw Error(Error::Kind::Input, name + " is " + std::to_string(width) + "x" +
+                                        std::to_string(height) + ", must be " + std::to_string(side) +
+                                        "x" + std::to_string(side) + " RGB8");
+  if (stride < static_cast<std::size_t>(3 * side))
+    throw Error(Error::Kind::Input, name + " has stride " + std::to_string(stride) +
+                                        " bytes, less than 3 * width = " + std::to_string(3 * side));
+}
+
+// N x 32 x 32 x 3 uint8 (rows gathered from strided views) -> N x 3 x 32 x 32 in [-1, 1].
+torch::Tensor crops_to_tensor(const ImageView* crops, std::size_t count) {
+  auto packed = torch::empty({static_cast<int64_t>(count), kCropSize, kCropSize, 3}, torch::kUInt8);
+  auto* dst = packed.data_ptr<uint8_t>();
+  const std::size_t row = 3 * kCropSize;
+  for (std::size_t i = 0; i < count; ++i)
+    for (int y = 0; y < kCropSize; ++y)
+      std::memcpy(dst + (i * kCropSize + y) * row, crops[i].data + y * crops[i].stride, row);
+  return packed.permute({0, 3, 1, 2}).to(torch::kFloat32).div_(127.5).sub_(1.0);
+}
+
+// N x 3 x 256 x 256 in [-1, 1] -> strided RGB8 views.
+void tensor_to_images(const torch::Tensor& images, const MutableImageView* out) {
+  auto pixels = images.to(torch::kCPU, torch::kFloat32)
+                    .add(1.0)
+                    .mul_(127.5)
+                    .round_()
+                    .clamp_(0, 255)
+                    .to(torch::kUInt8)
+                    .permute({0, 2, 3, 1})
+                    .contiguous();
+  const auto* src = pixels.data_ptr<uint8_t>();
+  const std::size_t row = 3 * kResultSize;
+  for (int64_t i = 0; i < pixels.size(0); ++i)
+    for (int y = 0; y < kResultSize; ++y)
+      std::memcpy(out[i].data + y * out[i].stride, src + (i * kResultSize + y) * row, row);
+}
+
+Error internal(const std::string& where, const c10::Error& e) {
+  return Error(Error::Kind::Internal, where + ": LibTorch error: " + e.what_without_backtrace());
+}
+
+}  // namespace
+
+bool cuda_available() {
+  try {
+    return torch::cuda::is_available();
+  } catch (const c10::Error&) {
+    return false;
+  }
+}
+
+std::string to_string(Device device) {
+  switch (device) {
+    case Device::Auto: return "auto";
+    case Device::Cpu: return "cpu";
+    case Device::Cuda: return "cuda";
+  }
+  return "?";
+}
+
+std::string to_string(Precision precision) {
+  switch (precision) {
+    case Precision::Float32: return "fp32";
+    case Precision::BFloat16: return "bf16";
+    case Precision::Float16: return "fp16";
+  }
+  return "?";
+}
+
+Device device_from_string(const std::string& name) {
+  for (auto d : {Device::Auto, Device::Cpu, Device::Cuda})
+    if (to_string(d) == name) return d;
+  throw Error(Error::Kind::Input, "unknown device '" + name + "' (expected auto, cpu or cuda)");
+}
+
+Precision precision_from_string(const std::string& name) {
+  for (auto p : {Precision::Float32, Precision::BFloat16, Precision::Float16})
+    if (to_string(p) == name) return p;
+  throw Error(Error::Kind::Input, "unknown precision '" + name + "' (expected fp32, bf16 or fp16)");
+}
+
+Engine::Engine() : impl_(std::make_unique<Impl>()) {}
+Engine::~Engine() = default;
+
+std::unique_ptr<Engine> Engine::open(const std::string& weights_path, const EngineOptions& options) {
+  if (options.threads < 0)
+    throw Error(Error::Kind::Input, "threads must be >= 0 (0 = all cores), got " + std::to_string(options.threads));
+  if (options.max_batch < 1)
+    throw Error(Error::Kind::Input, "max_batch must be >= 1, got " + std::to_string(options.max_batch));
+
+  std::unique_ptr<Engine> engine(new Engine());
+  Impl& impl = *engine->impl_;
+  impl.path = weights_path;
+  impl.max_batch = options.max_batch;
+  impl.precision = options.precision;
+  impl.threads = options.threads > 0 ? options.threads
+                                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const bool have_cuda = cuda_available();
+  if (options.device == Device::Cuda && !have_cuda)
+    throw Error(Error::Kind::Device,
+                "device cuda requested but LibTorch sees no CUDA GPU (this build links " +
+                    std::string(
+#ifdef FACESR_HAVE_CUDA_LIBTORCH
+                        "a CUDA LibTorch: check the driver and CUDA_VISIBLE_DEVICES"
+#else
+                        "a CPU-only LibTorch: rebuild with -Dtorch_dir=<CUDA LibTorch> -Dcuda=enabled"
+#endif
+                        ) + "); use device auto or cpu");
+  impl.device = options.device == Device::Auto ? (have_cuda ? Device::Cuda : Device::Cpu) : options.device;
+  if (impl.precision == Precision::Float16 && impl.device == Device::Cpu)
+    throw Error(Error::Kind::Device, "precision fp16 needs CUDA; on the CPU use bf16 or fp32");
+
+  LoadedGenerator loaded = load_generator(weights_path);  // throws WeightsError (Kind::ModelFile)
+  impl.metadata = loaded.metadata;
+  impl.generator = loaded.generator;
+  try {
+    at::set_num_threads(impl.threads);
+    impl.generator->to(impl.torch_device(), impl.dtype());
+    impl.generator->eval();
+    // Warm-up: runs the whole path once so that a device or precision problem shows here, not on
+    // the first frame, and the first real call does not pay for allocator and kernel set-up.
+    std::vector<uint8_t> crop(3 * kCropSize * kCropSize, 128), result(3 * kResultSize * kResultSize);
+    ImageView in{crop.data(), kCropSize, kCropSize, 3 * kCropSize};
+    MutableImageView out{result.data(), kResultSize, kResultSize, 3 * kResultSize};
+    engine->enhance(&in, &out, 1);
+  } catch (const c10::Error& e) {
+    throw Error(Error::Kind::Device, weights_path + ": cannot run the model on " + to_string(impl.device) +
+                                         " in " + to_string(impl.precision) + ": " + e.what_without_backtrace());
+  }
+  return engine;
+}
+
+void Engine::Impl::run_batch(const ImageView* crops, const MutableImageView* results, std::size_t count,
+                             const EnhanceParams& params, std::size_t first) {
+  auto input = crops_to_tensor(crops + first, count).to(torch_device(), dtype());
+  // Each batch of a split request draws its own noise (seed offset by its first face).
+  NoiseSpec noise{params.noise, params.seed + first};
+  GeneratorOutput output = generator->forward(input, noise);
+  tensor_to_images(output.sharp, results + first);
+  if (params.blurred != nullptr) tensor_to_images(output.blurred, params.blurred + first);
+}
+
+void Engine::enhance(const ImageView* crops, const MutableImageView* results, std::size_t count,
+                     const EnhanceParams& params) {
+  if (count == 0) return;
+  if (crops == nullptr || results == nullptr)
+    throw Error(Error::Kind::Input, "enhance: crops and results must not be null");
+  if (!(params.noise >= 0.0f)) throw Error(Error::Kind::Input, "enhance: noise must be >= 0");
+  for (std::size_t i = 0; i < count; ++i) {
+    check_view("crop", i, crops[i].data, crops[i].width, crops[i].height, crops[i].stride, kCropSize);
+    check_view("result", i, results[i].data, results[i].width, results[i].height, results[i].stride, kResultSize);
+    if (params.blurred != nullptr)
+      check_view("blurred result", i, params.blurred[i].data, params.blurred[i].width,
+                 params.blurred[i].height, params.blurred[i].stride, kResultSize);
+  }
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  try {
+    if (at::get_num_threads() != impl_->threads) at::set_num_threads(impl_->threads);
+    c10::InferenceMode inference;
+    for (std::size_t first = 0; first < count; first += impl_->max_batch) {
+      const std::size_t n = std::min<std::size_t>(impl_->max_batch, count - first);
+      impl_->run_batch(crops, results, n, params, first);
+    }
+  } catch (const c10::Error& e) {
+    throw internal("enhance", e);
+  }
+}
+
+Device Engine::device() const { return impl_->device; }
+int Engine::threads() const { return impl_->threads; }
+Precision Engine::precision() const { return impl_->precision; }
+const ModelMetadata& Engine::metadata() const { return impl_->metadata; }
+const std::string& Engine::weights_path() const { return impl_->path; }
+
+std::string Engine::device_description() const {
+  const std::string precision = to_string(impl_->precision);
+  if (impl_->device == Device::Cuda) {
+    return "CUDA GPU (" + precision + ")";
+  }
+  return "CPU (" + std::to_string(impl_->threads) + " threads, " + precision + ")";
+}
+
+}  // namespace facesr

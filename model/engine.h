@@ -1,0 +1,119 @@
+// facesr engine: enhance face crops with a facesr generator (32x32 RGB -> 256x256 RGB, 8x super-
+// resolution and deblurring in one pass). This is the API the GStreamer element uses and that NVR
+// vendors embed. No LibTorch types appear here; link with pkg-config `facesr-model`.
+//
+//   #include <facesr/engine.h>
+//
+//   facesr::EngineOptions options;                 // device auto, all cores, float32
+//   std::unique_ptr<facesr::Engine> engine =
+//       facesr::Engine::open("facesr-default.safetensors", options);   // throws facesr::Error
+//   std::printf("facesr on %s\n", engine->device_description().c_str());
+//
+//   facesr::ImageView crops[2] = {{face0, 32, 32, face0_stride}, {face1, 32, 32, face1_stride}};
+//   facesr::MutableImageView out[2] = {{buf0, 256, 256, 256 * 3}, {buf1, 256, 256, 256 * 3}};
+//   engine->enhance(crops, out, 2);                // one batch, results in out[i]
+//
+// Lifecycle: open() loads and checks the weights, picks the device, runs one warm-up batch, and
+// either returns a ready engine or throws facesr::Error (kind ModelFile or Device) with a message that
+// says what to do. Nothing in this library aborts the process; LibTorch errors become facesr::Error.
+// Destroying the Engine frees everything it holds.
+//
+// Pixels: crops and results are packed 8-bit RGB (3 bytes per pixel, R first), rows `stride` bytes
+// apart (stride >= 3 * width), so a crop can point straight into a frame or a scratch buffer.
+//
+// Threading: enhance() may be called from any thread. Calls on one Engine are serialized by an
+// internal lock; for parallel work open one Engine per thread. The CPU thread count is a process-wide
+// LibTorch setting: each enhance() call applies its Engine's `threads` before running.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "error.h"
+#include "metadata.h"
+
+namespace facesr {
+
+enum class Device {
+  Auto,  // CUDA when LibTorch sees a GPU, else CPU (device_description() says which)
+  Cpu,
+  Cuda,  // fails in open() with Error::Kind::Device when CUDA is not available
+};
+
+enum class Precision {
+  Float32,
+  BFloat16,  // CPU with AVX-512 bf16 or CUDA; about half the time of float32 on such CPUs
+  Float16,   // CUDA only
+};
+
+struct EngineOptions {
+  Device device = Device::Auto;
+  int threads = 0;       // CPU threads for LibTorch; 0 = all cores of the machine
+  Precision precision = Precision::Float32;
+  int max_batch = 16;    // larger requests are split into batches of this many faces
+};
+
+struct ImageView {
+  const uint8_t* data = nullptr;
+  int width = 0;
+  int height = 0;
+  std::size_t stride = 0;  // bytes between rows
+};
+
+struct MutableImageView {
+  uint8_t* data = nullptr;
+  int width = 0;
+  int height = 0;
+  std::size_t stride = 0;
+};
+
+struct EnhanceParams {
+  // The paper's "w/ N": standard deviation of the noise added after every conv; 0 = deterministic.
+  float noise = 0.0f;
+  uint64_t seed = 0;  // noise seed: the same seed and inputs give the same results
+  // Optional: also write the blurred-HR branch (256x256 RGB8) for each face; nullptr = skip.
+  const MutableImageView* blurred = nullptr;
+};
+
+constexpr int kCropSize = 32;     // input side, pixels
+constexpr int kResultSize = 256;  // output side, pixels
+
+class Engine {
+ public:
+  // Throws facesr::Error: Kind::ModelFile (missing/corrupt/incompatible weights), Kind::Device
+  // (CUDA requested but unavailable, precision unsupported on the device), Kind::Input (bad options).
+  static std::unique_ptr<Engine> open(const std::string& weights_path, const EngineOptions& options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Enhances `count` crops (each kCropSize x kCropSize) into `results` (each kResultSize x kResultSize).
+  // Faces are processed in batches of up to max_batch; with noise 0 a face's result does not depend
+  // on the other faces of the call. Throws facesr::Error (Kind::Input for a null buffer, a wrong size or a short stride).
+  void enhance(const ImageView* crops, const MutableImageView* results, std::size_t count,
+               const EnhanceParams& params = {});
+
+  Device device() const;                   // Cpu or Cuda: what Auto resolved to
+  std::string device_description() const;  // for logs, e.g. "CPU (2 threads, float32)"
+  int threads() const;
+  Precision precision() const;
+  const ModelMetadata& metadata() const;   // architecture, crop rule, training and evaluation notes
+  const std::string& weights_path() const;
+
+ private:
+  Engine();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// True when the LibTorch this library is linked with can use a CUDA GPU now.
+bool cuda_available();
+
+std::string to_string(Device device);
+std::string to_string(Precision precision);
+Device device_from_string(const std::string& name);        // "auto" | "cpu" | "cuda"; throws Error(Input)
+Precision precision_from_string(const std::string& name);  // "fp32" | "bf16" | "fp16"; throws Error(Input)
+
+}  // namespace facesr

@@ -1,0 +1,24 @@
+// The one exception type facesr's libraries throw. `kind()` tells a caller what to fix.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace facesr {
+
+class Error : public std::runtime_error {
+ public:
+  enum class Kind {
+    ModelFile,  // the weights file is missing, unreadable, corrupt or for another architecture
+    Device,     // the requested device (CUDA) or precision is not available here
+    Input,      // a caller passed a bad argument (null buffer, wrong crop size, ...)
+    Internal,   // LibTorch failed unexpectedly; the message carries its text
+  };
+  Error(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const noexcept { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+}  // namespace facesr

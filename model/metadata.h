@@ -1,0 +1,53 @@
+// What a facesr weights file says about itself: the `__metadata__` block of the safetensors file.
+// Plain C++ (no LibTorch), so the element and tools can read it cheaply.
+//
+// Keys written (safetensors metadata values are strings; structured ones hold JSON text):
+//   format          "facesr-weights"
+//   format_version  "1"
+//   architecture    {"name":"facesr-generator","ngf":16,"depth":8,"lr_upsampler":"learned",
+//                    "upsample":"pixel_shuffle","input_size":32,"output_size":256}
+//   crop_rule       {"center_dx":..,"center_dy":..,"side_scale":..}   (see CropRule)
+//   normalization   {"color":"RGB","layout":"NCHW","range":[-1,1],"from_uint8":"x/127.5-1"}
+//   training        JSON object filled by facesr-train (data, steps, losses, perceptual loss on/off)
+//   evaluation      JSON object filled by facesr-train / facesr-eval (validation PSNR/SSIM ...)
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace facesr {
+
+constexpr int kWeightsFormatVersion = 1;
+
+// The square region of a frame fed to the network for a detected face box (x, y, w, h):
+//   centre = (x + w/2 + center_dx * w,  y + h/2 + center_dy * h),  side = side_scale * max(w, h).
+// facedetect/ implements it; the values travel with the model so the element crops as in training.
+struct CropRule {
+  double center_dx = 0.0;
+  double center_dy = 0.0;
+  double side_scale = 1.5;
+};
+
+struct Architecture {
+  int64_t ngf = 16;
+  int64_t depth = 8;
+  std::string lr_upsampler = "learned";  // "learned" | "bicubic" (ablation model1)
+  std::string upsample = "pixel_shuffle";  // "pixel_shuffle" | "resize_conv" | "transposed"
+};
+
+struct ModelMetadata {
+  int format_version = kWeightsFormatVersion;
+  Architecture architecture;
+  CropRule crop_rule;
+  std::string training = "{}";    // JSON object text
+  std::string evaluation = "{}";  // JSON object text
+};
+
+std::map<std::string, std::string> to_safetensors_metadata(const ModelMetadata& metadata);
+
+// Throws WeightsError (safetensors.h) naming `source` and the missing or malformed field.
+ModelMetadata from_safetensors_metadata(const std::map<std::string, std::string>& fields,
+                                        const std::string& source);
+
+}  // namespace facesr
