@@ -1,0 +1,209 @@
+// The embeddable engine API (model/engine.h), against a random-weights model made at build time by
+// make_test_model.cpp. This file does not include LibTorch: it uses the engine the way a vendor would.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "engine.h"
+
+#ifndef FACESR_TEST_MODEL
+#error "FACESR_TEST_MODEL must name the fixture model"
+#endif
+
+using facesr::Engine;
+using facesr::Error;
+
+namespace {
+
+std::unique_ptr<Engine> open_cpu(int max_batch = 16) {
+  facesr::EngineOptions options;
+  options.device = facesr::Device::Cpu;
+  options.threads = 2;
+  options.max_batch = max_batch;
+  return Engine::open(FACESR_TEST_MODEL, options);
+}
+
+struct Faces {
+  // `count` random 32x32 crops, stored with a padded stride like rows of a video frame.
+  explicit Faces(std::size_t count, unsigned seed = 1) : stride(3 * 32 + 13), pixels(count * 32 * stride) {
+    std::mt19937 rng(seed);
+    for (auto& p : pixels) p = static_cast<uint8_t>(rng());
+    for (std::size_t i = 0; i < count; ++i) views.push_back({pixels.data() + i * 32 * stride, 32, 32, stride});
+  }
+  std::size_t stride;
+  std::vector<uint8_t> pixels;
+  std::vector<facesr::ImageView> views;
+};
+
+struct Results {
+  explicit Results(std::size_t count) : pixels(count * 256 * 256 * 3, 0) {
+    for (std::size_t i = 0; i < count; ++i) views.push_back({pixels.data() + i * 256 * 256 * 3, 256, 256, 256 * 3});
+  }
+  const uint8_t* face(std::size_t i) const { return pixels.data() + i * 256 * 256 * 3; }
+  std::vector<uint8_t> pixels;
+  std::vector<facesr::MutableImageView> views;
+};
+
+Error::Kind open_error_kind(const std::string& path, facesr::EngineOptions options, std::string* message) {
+  try {
+    Engine::open(path, options);
+  } catch (const Error& e) {
+    *message = e.what();
+    return e.kind();
+  }
+  ADD_FAILURE() << "open(" << path << ") succeeded";
+  return Error::Kind::Internal;
+}
+
+}  // namespace
+
+TEST(Engine, EnhancesCropsTo256) {
+  auto engine = open_cpu();
+  EXPECT_EQ(engine->device(), facesr::Device::Cpu);
+  EXPECT_EQ(engine->threads(), 2);
+  EXPECT_EQ(engine->device_description(), "CPU (2 threads, fp32)");
+  EXPECT_EQ(engine->metadata().architecture.ngf, 4);
+  Faces faces(3);
+  Results results(3), blurred(3);
+  facesr::EnhanceParams params;
+  params.blurred = blurred.views.data();
+  engine->enhance(faces.views.data(), results.views.data(), 3, params);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const uint8_t* r = results.face(i);
+    const auto [lo, hi] = std::minmax_element(r, r + 256 * 256 * 3);
+    EXPECT_LT(*lo, *hi) << "face " << i << " result is flat: nothing was written";
+    EXPECT_FALSE(std::equal(r, r + 256 * 256 * 3, blurred.face(i))) << "blurred branch is a copy of the sharp one";
+  }
+}
+
+TEST(Engine, BatchOfOneEqualsBatchOfEight) {
+  auto engine = open_cpu();
+  Faces faces(8, 42);
+  Results batched(8);
+  engine->enhance(faces.views.data(), batched.views.data(), 8);
+  for (std::size_t i = 0; i < 8; ++i) {
+    Results single(1);
+    engine->enhance(&faces.views[i], single.views.data(), 1);
+    int max_diff = 0;
+    for (std::size_t k = 0; k < 256 * 256 * 3; ++k)
+      max_diff = std::max(max_diff, std::abs(int(single.pixels[k]) - int(batched.face(i)[k])));
+    EXPECT_LE(max_diff, 1) << "face " << i << " differs between batch 1 and batch 8";
+  }
+  // A request larger than max_batch is split and gives the same results.
+  auto small_batches = open_cpu(3);
+  Results split(8);
+  small_batches->enhance(faces.views.data(), split.views.data(), 8);
+  int max_diff = 0;
+  for (std::size_t k = 0; k < split.pixels.size(); ++k)
+    max_diff = std::max(max_diff, std::abs(int(split.pixels[k]) - int(batched.pixels[k])));
+  EXPECT_LE(max_diff, 1);
+}
+
+TEST(Engine, NoiseIsSeeded) {
+  auto engine = open_cpu();
+  Faces faces(2);
+  Results a(2), b(2), c(2), plain(2);
+  engine->enhance(faces.views.data(), plain.views.data(), 2);
+  facesr::EnhanceParams params;
+  params.noise = 0.5f;
+  params.seed = 3;
+  engine->enhance(faces.views.data(), a.views.data(), 2, params);
+  engine->enhance(faces.views.data(), b.views.data(), 2, params);
+  params.seed = 4;
+  engine->enhance(faces.views.data(), c.views.data(), 2, params);
+  EXPECT_EQ(a.pixels, b.pixels);
+  EXPECT_NE(a.pixels, c.pixels);
+  EXPECT_NE(a.pixels, plain.pixels);
+}
+
+TEST(Engine, RejectsBadBuffers) {
+  auto engine = open_cpu();
+  Faces faces(1);
+  Results results(1);
+  auto bad = faces.views[0];
+  bad.width = 31;
+  auto expect_input_error = [&](const facesr::ImageView& crop, const facesr::MutableImageView& out,
+                                const std::string& needle) {
+    try {
+      engine->enhance(&crop, &out, 1);
+      ADD_FAILURE() << "accepted a bad buffer";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), Error::Kind::Input);
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_input_error(bad, results.views[0], "31x32");
+  bad = faces.views[0];
+  bad.stride = 90;
+  expect_input_error(bad, results.views[0], "stride 90");
+  bad.data = nullptr;
+  expect_input_error(bad, results.views[0], "null");
+  auto bad_out = results.views[0];
+  bad_out.height = 128;
+  expect_input_error(faces.views[0], bad_out, "must be 256x256");
+  EXPECT_NO_THROW(engine->enhance(nullptr, nullptr, 0));
+}
+
+TEST(Engine, MissingOrCorruptModelIsAModelFileError) {
+  std::string message;
+  EXPECT_EQ(open_error_kind("/nonexistent/model.safetensors", {}, &message), Error::Kind::ModelFile);
+  EXPECT_NE(message.find("cannot open"), std::string::npos) << message;
+
+  const auto corrupt = (std::filesystem::temp_directory_path() / "facesr-test-corrupt.safetensors").string();
+  std::filesystem::copy_file(FACESR_TEST_MODEL, corrupt, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::resize_file(corrupt, std::filesystem::file_size(corrupt) / 2);
+  EXPECT_EQ(open_error_kind(corrupt, {}, &message), Error::Kind::ModelFile);
+  EXPECT_NE(message.find("truncated"), std::string::npos) << message;
+  std::ofstream(corrupt, std::ios::binary) << "GIF89a this is not a model at all";
+  EXPECT_EQ(open_error_kind(corrupt, {}, &message), Error::Kind::ModelFile);
+  std::filesystem::remove(corrupt);
+}
+
+TEST(Engine, DeviceSelection) {
+  facesr::EngineOptions options;
+  options.device = facesr::Device::Auto;
+  auto engine = Engine::open(FACESR_TEST_MODEL, options);
+  EXPECT_EQ(engine->device(), facesr::cuda_available() ? facesr::Device::Cuda : facesr::Device::Cpu);
+  if (!facesr::cuda_available()) {
+    options.device = facesr::Device::Cuda;
+    std::string message;
+    EXPECT_EQ(open_error_kind(FACESR_TEST_MODEL, options, &message), Error::Kind::Device);
+    EXPECT_NE(message.find("use device auto or cpu"), std::string::npos) << message;
+    options.device = facesr::Device::Cpu;
+    options.precision = facesr::Precision::Float16;
+    EXPECT_EQ(open_error_kind(FACESR_TEST_MODEL, options, &message), Error::Kind::Device);
+  }
+  EXPECT_EQ(facesr::device_from_string("cuda"), facesr::Device::Cuda);
+  EXPECT_THROW(facesr::device_from_string("gpu"), Error);
+  EXPECT_THROW(facesr::precision_from_string("int8"), Error);
+}
+
+TEST(Engine, BFloat16MatchesFloat32Closely) {
+  facesr::EngineOptions options;
+  options.device = facesr::Device::Cpu;
+  options.precision = facesr::Precision::BFloat16;
+  auto bf16 = Engine::open(FACESR_TEST_MODEL, options);
+  auto fp32 = open_cpu();
+  Faces faces(2);
+  Results a(2), b(2);
+  fp32->enhance(faces.views.data(), a.views.data(), 2);
+  bf16->enhance(faces.views.data(), b.views.data(), 2);
+  double total = 0;
+  for (std::size_t k = 0; k < a.pixels.size(); ++k) total += std::abs(int(a.pixels[k]) - int(b.pixels[k]));
+  EXPECT_LT(total / a.pixels.size(), 4.0) << "bf16 drifts from fp32 by more than 4 levels on average";
+}
+
+// A build linked against a CUDA LibTorch must see the GPU when one is present: the failure mode this
+// guards against is torch_cuda dropped by --as-needed, which makes CUDA silently unavailable.
+TEST(CudaBuild, ReportsCudaWhenGpuPresent) {
+#ifndef FACESR_HAVE_CUDA_LIBTORCH
+  GTEST_SKIP() << "built against a CPU-only LibTorch";
+#else
+  if (!std::filesystem::exists("/dev/nvidia0")) GTEST_SKIP() << "no NVIDIA GPU on this machine";
+  EXPECT_TRUE(facesr::cuda_available()) << "CUDA LibTorch linked and a GPU present, but CUDA unavailable";
+  auto engine = Engine::open(FACESR_TEST_MODEL, {});
+  EXPECT_EQ(engine->device(), facesr::Device::Cuda);
+#endif
+}

@@ -1,0 +1,122 @@
+// The generator: shapes, gradient flow, noise, and that it can learn.
+#include <gtest/gtest.h>
+
+#include "generator.h"
+#include "losses.h"
+
+using facesr::Generator;
+using facesr::GeneratorOptions;
+
+namespace {
+torch::Tensor random_input(int64_t n, uint64_t seed = 0) {
+  torch::manual_seed(seed);
+  return torch::rand({n, 3, 32, 32}) * 2 - 1;
+}
+}  // namespace
+
+class GeneratorShapes : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, facesr::UpsampleMode>> {};
+
+TEST_P(GeneratorShapes, EveryBranchHasTheRightShapeAndRange) {
+  const auto [ngf, depth, mode] = GetParam();
+  Generator g(GeneratorOptions().ngf(ngf).depth(depth).upsample(mode));
+  g->eval();
+  torch::NoGradGuard no_grad;
+  auto out = g->forward(random_input(2));
+  for (const auto& t : {out.sharp, out.blurred, out.lr_features}) {
+    EXPECT_EQ(t.sizes(), (std::vector<int64_t>{2, 3, 256, 256}));
+    EXPECT_LE(t.abs().max().item<float>(), 1.0f);
+    EXPECT_TRUE(torch::isfinite(t).all().item<bool>());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Widths, GeneratorShapes,
+    ::testing::Values(std::make_tuple(4, 8, facesr::UpsampleMode::PixelShuffle),
+                      std::make_tuple(8, 8, facesr::UpsampleMode::PixelShuffle),
+                      std::make_tuple(16, 8, facesr::UpsampleMode::PixelShuffle),
+                      std::make_tuple(6, 5, facesr::UpsampleMode::PixelShuffle),
+                      std::make_tuple(4, 4, facesr::UpsampleMode::ResizeConv),
+                      std::make_tuple(4, 8, facesr::UpsampleMode::Transposed)));
+
+TEST(Generator, BicubicAblationUpsamplesTheInput) {
+  Generator g(GeneratorOptions().ngf(4).lr_upsampler(facesr::LrUpsampler::Bicubic));
+  auto constant = torch::full({1, 3, 32, 32}, 0.25);
+  auto out = g->forward(constant);
+  EXPECT_TRUE(torch::allclose(out.lr_features, torch::full({1, 3, 256, 256}, 0.25), 1e-5, 1e-5));
+  // No LR upsampler parameters exist in the ablation.
+  for (const auto& p : g->named_parameters()) EXPECT_NE(p.key().rfind("lr_", 0), 0u) << p.key();
+}
+
+TEST(Generator, RejectsBadOptionsAndInputs) {
+  EXPECT_THROW(Generator(GeneratorOptions().depth(3)), std::invalid_argument);
+  EXPECT_THROW(Generator(GeneratorOptions().depth(9)), std::invalid_argument);
+  EXPECT_THROW(Generator(GeneratorOptions().ngf(0)), std::invalid_argument);
+  Generator g(GeneratorOptions().ngf(4));
+  EXPECT_THROW(g->forward(torch::zeros({1, 3, 64, 64})), std::invalid_argument);
+  EXPECT_THROW(g->forward(torch::zeros({3, 32, 32})), std::invalid_argument);
+}
+
+TEST(Generator, GradientsReachEveryParameter) {
+  Generator g(GeneratorOptions().ngf(4));
+  g->train();
+  auto out = g->forward(random_input(2));
+  (out.sharp.mean() + out.blurred.mean() + out.lr_features.mean()).backward();
+  // The upper decoder feeds the lower one through I_f, so the sharp output alone must also reach it.
+  for (const auto& p : g->named_parameters()) {
+    ASSERT_TRUE(p.value().grad().defined()) << p.key();
+    EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key();
+  }
+  g->zero_grad();
+  g->forward(random_input(2)).sharp.mean().backward();
+  for (const auto& p : g->named_parameters()) {
+    if (p.key().rfind("upper_ups", 0) == 0 && p.key().find("weight") != std::string::npos) {
+      EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << "I_f does not reach " << p.key();
+    }
+  }
+}
+
+TEST(Generator, NoiseIsSeededAndOffMeansDeterministic) {
+  Generator g(GeneratorOptions().ngf(4));
+  g->eval();
+  torch::NoGradGuard no_grad;
+  auto x = random_input(2);
+  auto plain1 = g->forward(x).sharp;
+  auto plain2 = g->forward(x).sharp;
+  EXPECT_TRUE(torch::equal(plain1, plain2));
+  auto a = g->forward(x, {0.1, 7}).sharp;
+  auto b = g->forward(x, {0.1, 7}).sharp;
+  auto c = g->forward(x, {0.1, 8}).sharp;
+  EXPECT_TRUE(torch::equal(a, b));
+  EXPECT_GT((a - c).abs().mean().item<double>(), 1e-3);
+  EXPECT_GT((a - plain1).abs().mean().item<double>(), 1e-3);
+  EXPECT_TRUE(torch::equal(g->forward(x, {0.0, 99}).sharp, plain1));
+}
+
+TEST(Generator, LearnsFourPairsWithPixelLoss) {
+  torch::manual_seed(3);
+  Generator g(GeneratorOptions().ngf(8));
+  g->train();
+  auto input = random_input(4, 11);
+  // Targets: smooth images derived from the input (what the network must learn to map to).
+  namespace F = torch::nn::functional;
+  auto target = F::interpolate(input, F::InterpolateFuncOptions()
+                                          .size(std::vector<int64_t>{256, 256})
+                                          .mode(torch::kBilinear)
+                                          .align_corners(false)).flip({3}) * 0.8;
+  auto blurred_target = F::avg_pool2d(target, F::AvgPool2dFuncOptions(5).stride(1).padding(2));
+  auto mask = torch::zeros({4, 1, 256, 256});
+  mask.index_put_({torch::indexing::Slice(), torch::indexing::Slice(), torch::indexing::Slice(64, 192),
+                   torch::indexing::Slice(64, 192)}, 1.0);
+  torch::optim::Adam adam(g->parameters(), torch::optim::AdamOptions(2e-3).betas({0.5, 0.999}));
+  double first = 0, last = 0;
+  for (int step = 0; step < 300; ++step) {
+    auto out = g->forward(input);
+    auto loss = facesr::pixel_loss(out.sharp, target, out.blurred, blurred_target, mask).total;
+    adam.zero_grad();
+    loss.backward();
+    adam.step();
+    if (step == 0) first = loss.item<double>();
+    last = loss.item<double>();
+  }
+  EXPECT_LT(last, first / 10) << "L_pix went from " << first << " to " << last;
+}

@@ -1,0 +1,158 @@
+// Generator <-> weights file: bit-exact round trip, and rejection of files that do not match the
+// architecture their metadata names.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "weights.h"
+
+using facesr::DType;
+using facesr::WeightsError;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("facesr-test-" + name)).string();
+}
+
+facesr::Generator trained_looking_generator() {
+  torch::manual_seed(5);
+  facesr::Generator g(facesr::GeneratorOptions().ngf(4).depth(6));
+  torch::NoGradGuard no_grad;
+  for (auto& b : g->named_buffers())
+    if (b.key().find("running_") != std::string::npos) b.value().uniform_(0.5, 1.5);
+  g->eval();
+  return g;
+}
+
+// Writes the generator's tensors after `edit` has changed the list (to forge bad files).
+std::string write_edited(const std::string& name,
+                         const std::function<void(std::map<std::string, torch::Tensor>&)>& edit) {
+  auto g = trained_looking_generator();
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& p : g->named_parameters()) tensors[p.key()] = p.value().detach();
+  for (const auto& b : g->named_buffers())
+    if (b.key().find("num_batches") == std::string::npos) tensors[b.key()] = b.value();
+  edit(tensors);
+  std::vector<facesr::TensorToWrite> records;
+  std::vector<torch::Tensor> alive;
+  for (auto& [key, t] : tensors) {
+    alive.push_back(t.contiguous().to(torch::kFloat32));
+    records.push_back({key, DType::F32, t.sizes().vec(), alive.back().data_ptr()});
+  }
+  facesr::ModelMetadata metadata;
+  metadata.architecture = facesr::architecture_of(g->options());
+  const auto path = temp_path(name);
+  facesr::write_safetensors(path, facesr::to_safetensors_metadata(metadata), records);
+  return path;
+}
+
+std::string load_error(const std::string& path) {
+  try {
+    facesr::load_generator(path);
+  } catch (const WeightsError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Weights, RoundTripIsBitExact) {
+  auto g = trained_looking_generator();
+  facesr::ModelMetadata metadata;
+  metadata.crop_rule.center_dy = -0.07;
+  metadata.training = R"({"steps":1234})";
+  const auto path = temp_path("roundtrip.safetensors");
+  facesr::save_generator(path, *g, metadata);
+  auto loaded = facesr::load_generator(path);
+  EXPECT_EQ(loaded.metadata.architecture.depth, 6);
+  EXPECT_DOUBLE_EQ(loaded.metadata.crop_rule.center_dy, -0.07);
+  EXPECT_NE(loaded.metadata.training.find("1234"), std::string::npos);
+
+  auto original = g->named_parameters();
+  for (const auto& p : loaded.generator->named_parameters())
+    EXPECT_TRUE(torch::equal(p.value(), original[p.key()])) << p.key();
+  auto buffers = g->named_buffers();
+  for (const auto& b : loaded.generator->named_buffers()) {
+    if (b.key().find("num_batches") == std::string::npos) {
+      EXPECT_TRUE(torch::equal(b.value(), buffers[b.key()])) << b.key();
+    }
+  }
+
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(1);
+  auto x = torch::rand({3, 3, 32, 32}) * 2 - 1;
+  auto a = g->forward(x), b = loaded.generator->forward(x);
+  EXPECT_TRUE(torch::equal(a.sharp, b.sharp));
+  EXPECT_TRUE(torch::equal(a.blurred, b.blurred));
+  std::filesystem::remove(path);
+}
+
+TEST(Weights, HalfPrecisionFilesLoadAsFloat32) {
+  auto g = trained_looking_generator();
+  const auto full_path = temp_path("full.safetensors");
+  facesr::save_generator(full_path, *g, {});
+  const auto full_size = std::filesystem::file_size(full_path);
+  std::filesystem::remove(full_path);
+  for (DType dtype : {DType::F16, DType::BF16}) {
+    const auto path = temp_path("half.safetensors");
+    facesr::save_generator(path, *g, {}, dtype);
+    auto loaded = facesr::load_generator(path);
+    const double tolerance = dtype == DType::F16 ? 1e-3 : 1e-2;
+    auto original = g->named_parameters();
+    for (const auto& p : loaded.generator->named_parameters()) {
+      EXPECT_EQ(p.value().scalar_type(), torch::kFloat32);
+      EXPECT_TRUE(torch::allclose(p.value(), original[p.key()], tolerance, tolerance)) << p.key();
+    }
+    EXPECT_LT(std::filesystem::file_size(path), 0.55 * full_size) << "half precision, half the bytes";
+    std::filesystem::remove(path);
+  }
+}
+
+TEST(Weights, RejectsMissingTensor) {
+  auto path = write_edited("missing.safetensors", [](auto& t) { t.erase("enc_convs.2.weight"); });
+  auto message = load_error(path);
+  EXPECT_NE(message.find("missing tensor 'enc_convs.2.weight'"), std::string::npos) << message;
+}
+
+TEST(Weights, RejectsUnexpectedTensor) {
+  auto path = write_edited("unexpected.safetensors", [](auto& t) { t["extra.weight"] = torch::zeros({2}); });
+  auto message = load_error(path);
+  EXPECT_NE(message.find("unexpected tensor 'extra.weight'"), std::string::npos) << message;
+}
+
+TEST(Weights, RejectsWrongShape) {
+  auto path = write_edited("shape.safetensors", [](auto& t) { t["lower_out.bias"] = torch::zeros({4}); });
+  auto message = load_error(path);
+  EXPECT_NE(message.find("tensor 'lower_out.bias' has shape [4]"), std::string::npos) << message;
+  EXPECT_NE(message.find("needs [3]"), std::string::npos) << message;
+}
+
+TEST(Weights, RejectsFileForAnotherArchitecture) {
+  // Tensors of a depth-6 generator under metadata that claims depth 8.
+  auto path = write_edited("arch.safetensors", [](auto&) {});
+  auto bytes = facesr::read_file_bytes(path);
+  auto view = facesr::parse_safetensors(bytes.data(), bytes.size(), path);
+  auto metadata = facesr::from_safetensors_metadata(view.metadata, path);
+  metadata.architecture.depth = 8;
+  std::vector<facesr::TensorToWrite> records;
+  for (const auto& r : view.tensors) records.push_back({r.name, r.dtype, r.shape, view.bytes(r)});
+  facesr::write_safetensors(path, facesr::to_safetensors_metadata(metadata), records);
+  auto message = load_error(path);
+  EXPECT_FALSE(message.empty());
+  EXPECT_NE(message.find("depth 8"), std::string::npos) << message;
+
+  metadata.architecture.upsample = "magic";
+  facesr::write_safetensors(path, facesr::to_safetensors_metadata(metadata), records);
+  message = load_error(path);
+  EXPECT_NE(message.find("unknown upsample mode 'magic'"), std::string::npos) << message;
+}
+
+TEST(Weights, RejectsMissingAndForeignFiles) {
+  EXPECT_NE(load_error(temp_path("does-not-exist.safetensors")).find("cannot open"), std::string::npos);
+  const float x[1] = {1};
+  const auto path = temp_path("foreign.safetensors");
+  facesr::write_safetensors(path, {{"format", "pt"}}, {{"x", DType::F32, {1}, x}});
+  EXPECT_NE(load_error(path).find("not a facesr model"), std::string::npos) << load_error(path);
+}
