@@ -10,4 +10,7 @@ struct Detection {
   double score = 0.0;  // backend-specific confidence; higher is more certain (see detector.h)
 };
 
+// Intersection over union of two boxes (0 when either is empty). Defined in tracker.cpp.
+double iou(const FaceBox& a, const FaceBox& b);
+
 }  // namespace facesr

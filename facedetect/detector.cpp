@@ -179,12 +179,4 @@ DetectorBackend detector_backend_from_string(const std::string& name) {
   throw std::invalid_argument("unknown detector backend '" + name + "' (expected hog, cascade or external)");
 }
 
-double iou(const FaceBox& a, const FaceBox& b) {
-  const double x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
-  const double x1 = std::min(a.x + a.width, b.x + b.width), y1 = std::min(a.y + a.height, b.y + b.height);
-  if (x1 <= x0 || y1 <= y0) return 0.0;
-  const double inter = (x1 - x0) * (y1 - y0);
-  return inter / (a.width * a.height + b.width * b.height - inter);
-}
-
 }  // namespace facesr

@@ -90,7 +90,4 @@ class Detector {
 std::string to_string(DetectorBackend backend);
 DetectorBackend detector_backend_from_string(const std::string& name);  // hog | cascade | external
 
-// Intersection over union of two boxes (0 when either is empty).
-double iou(const FaceBox& a, const FaceBox& b);
-
 }  // namespace facesr

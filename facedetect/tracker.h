@@ -66,9 +66,6 @@ struct Track {
   int frames_since_detection = 0;  // frames (update or predict) since the last match
 };
 
-// Intersection over union of two boxes; 0 when either has no area.
-double iou(const FaceBox& a, const FaceBox& b);
-
 class Tracker {
  public:
   explicit Tracker(TrackerOptions options = {});  // validates the options
