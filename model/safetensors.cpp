@@ -26,10 +26,10 @@ using nlohmann::json;
 DType parse_dtype(const std::string& source, const std::string& tensor, const json& value) {
   if (!value.is_string()) fail(source, "tensor '" + tensor + "': dtype is not a string");
   const auto& name = value.get_ref<const std::string&>();
-  for (auto dtype : {DType::F32, DType::F16, DType::BF16})
+  for (auto dtype : {DType::F32, DType::F16, DType::BF16, DType::U8})
     if (to_string(dtype) == name) return dtype;
   fail(source, "tensor '" + tensor + "': unsupported dtype '" + name +
-                   "' (facesr weights hold F32, F16 or BF16)");
+                   "' (facesr files hold F32, F16, BF16 or U8)");
 }
 
 std::vector<int64_t> parse_shape(const std::string& source, const std::string& tensor,
@@ -87,13 +87,22 @@ TensorRecord parse_tensor(const std::string& source, const std::string& name, co
 
 }  // namespace
 
-std::size_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
+std::size_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::F32: return 4;
+    case DType::F16:
+    case DType::BF16: return 2;
+    case DType::U8: return 1;
+  }
+  return 1;
+}
 
 std::string to_string(DType dtype) {
   switch (dtype) {
     case DType::F32: return "F32";
     case DType::F16: return "F16";
     case DType::BF16: return "BF16";
+    case DType::U8: return "U8";
   }
   return "?";
 }

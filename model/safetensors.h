@@ -24,7 +24,8 @@ class WeightsError : public Error {
   explicit WeightsError(const std::string& message) : Error(Kind::ModelFile, message) {}
 };
 
-enum class DType { F32, F16, BF16 };
+// Model weights use the float types; U8 is for packed training datasets (training/dataset.h).
+enum class DType { F32, F16, BF16, U8 };
 std::size_t dtype_size(DType dtype);
 std::string to_string(DType dtype);
 

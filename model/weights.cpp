@@ -21,6 +21,7 @@ torch::ScalarType scalar_type(DType dtype) {
     case DType::F32: return torch::kFloat32;
     case DType::F16: return torch::kFloat16;
     case DType::BF16: return torch::kBFloat16;
+    case DType::U8: return torch::kUInt8;
   }
   return torch::kFloat32;
 }
@@ -88,6 +89,8 @@ LoadedGenerator load_generator(const std::string& path) {
     if (it == expected.end())
       fail(path, "unexpected tensor '" + record.name + "': not part of the generator (" + arch +
                      ") the metadata describes");
+    if (record.dtype == DType::U8)
+      fail(path, "tensor '" + record.name + "' has dtype U8; model weights must be F32, F16 or BF16");
     auto& target = it->second;
     if (target.sizes().vec() != record.shape)
       fail(path, "tensor '" + record.name + "' has shape " + shape_text(record.shape) +

@@ -1,0 +1,226 @@
+// Motion-flow blur, downsampling and the full training degradation (training/degradation.h).
+#include <gtest/gtest.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "degradation.h"
+
+namespace {
+
+using torch::indexing::Slice;
+
+double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a - b).abs().max().item<double>();
+}
+
+// A reproducible image in [-1, 1] with detail at every scale: noise plus smooth gradients.
+torch::Tensor test_image(int64_t n, int64_t size, uint64_t seed = 1) {
+  auto rng = at::make_generator<at::CPUGeneratorImpl>(seed);
+  auto noise = torch::rand({n, 3, size, size}, rng) * 2.0 - 1.0;
+  auto ramp = torch::linspace(-1.0, 1.0, size).view({1, 1, 1, size});
+  return (0.5 * noise + 0.5 * ramp).clamp(-1.0, 1.0);
+}
+
+// A centred disc of radius r: 1 inside, 0 outside.
+torch::Tensor disc_mask(int64_t n, int64_t size, double radius) {
+  auto c = torch::arange(size, torch::kFloat32) - (size - 1) / 2.0;
+  auto r2 = c.view({size, 1}).pow(2) + c.view({1, size}).pow(2);
+  return (r2 <= radius * radius).to(torch::kFloat32).view({1, 1, size, size}).expand({n, 1, size, size}).contiguous();
+}
+
+torch::Tensor uniform_field(int64_t n, int64_t size, double vx, double vy) {
+  auto field = torch::zeros({n, 2, size, size});
+  field.index_put_({Slice(), 0}, vx);
+  field.index_put_({Slice(), 1}, vy);
+  return field;
+}
+
+// Continuous box of even integer length L on the linearly interpolated signal: L + 1 taps,
+// weights 1/2, 1, ..., 1, 1/2, divided by L.
+torch::Tensor box_reference(const torch::Tensor& image, int64_t length) {
+  auto kernel = torch::ones({length + 1});
+  kernel[0] = 0.5;
+  kernel[length] = 0.5;
+  kernel = (kernel / static_cast<double>(length)).view({1, 1, 1, length + 1}).expand({3, 1, 1, length + 1});
+  namespace F = torch::nn::functional;
+  // 'valid' along x: output column j corresponds to input column j + L/2.
+  return F::conv2d(image, kernel.contiguous(), F::Conv2dFuncOptions().groups(3));
+}
+
+facesr::DegradationOptions camera_off() {
+  return facesr::DegradationOptions()
+      .translation_min(0.0)
+      .translation_max(0.0)
+      .rotation_max_degrees(0.0)
+      .zoom_max(0.0)
+      .no_blur_probability(0.0);
+}
+
+}  // namespace
+
+TEST(MotionBlur, ZeroFieldIsIdentity) {
+  auto image = test_image(2, 64);
+  auto field = torch::zeros({2, 2, 64, 64});
+  EXPECT_LT(max_abs_diff(facesr::motion_blur(image, field, 0), image), 1e-5);
+  EXPECT_LT(max_abs_diff(facesr::motion_blur(image, field, 9), image), 1e-5);
+}
+
+TEST(MotionBlur, HorizontalTranslationIsBoxFilterAlongX) {
+  const int64_t length = 6, size = 64, half = length / 2;
+  auto image = test_image(1, size);
+  auto reference = box_reference(image, length);  // columns half .. size-1-half
+  auto inner = [&](const torch::Tensor& blurred) {
+    return blurred.index({Slice(), Slice(), Slice(), Slice(half, size - half)});
+  };
+  // K = L samples: exactly the continuous box on the bilinear image.
+  auto exact = facesr::motion_blur(image, uniform_field(1, size, length, 0.0), length);
+  EXPECT_LT(max_abs_diff(inner(exact), reference), 1e-5);
+  // Automatic K (L + 1): a close quadrature of the same integral, even on noisy content.
+  auto automatic = facesr::motion_blur(image, uniform_field(1, size, length, 0.0), 0);
+  EXPECT_LT(max_abs_diff(inner(automatic), reference), 0.05);
+  // Sign does not matter (the blur is centred), and a vertical field is not the horizontal box.
+  auto negative = facesr::motion_blur(image, uniform_field(1, size, -length, 0.0), length);
+  EXPECT_LT(max_abs_diff(negative, exact), 1e-5);
+  auto vertical = facesr::motion_blur(image, uniform_field(1, size, 0.0, length), length);
+  EXPECT_GT(max_abs_diff(inner(vertical), reference), 0.1);
+}
+
+TEST(MotionBlur, RejectsMismatchedField) {
+  auto image = test_image(1, 32);
+  EXPECT_THROW(facesr::motion_blur(image, torch::zeros({1, 2, 16, 16}), 0), std::invalid_argument);
+  EXPECT_THROW(facesr::motion_blur(image, torch::zeros({1, 3, 32, 32}), 0), std::invalid_argument);
+  EXPECT_THROW(facesr::motion_blur(image, torch::zeros({2, 2, 32, 32}), 0), std::invalid_argument);
+  EXPECT_THROW(facesr::motion_blur(image[0], torch::zeros({1, 2, 32, 32}), 0), std::invalid_argument);
+}
+
+TEST(MotionField, ForegroundOnlyMovesTheMask) {
+  auto options = camera_off().foreground_probability(1.0).foreground_min(10.0).foreground_max(10.0);
+  auto mask = disc_mask(2, 256, 60.0);
+  auto rng = at::make_generator<at::CPUGeneratorImpl>(3);
+  auto field = facesr::random_motion_field(mask, options, rng);
+  ASSERT_EQ(field.sizes(), (std::vector<int64_t>{2, 2, 256, 256}));
+  auto length = field.norm(2, 1, true);
+  auto background = mask == 0;
+  EXPECT_EQ(length.masked_select(background).abs().max().item<double>(), 0.0);
+  EXPECT_NEAR(length.masked_select(mask == 1).min().item<double>(), 10.0, 1e-4);
+  EXPECT_NEAR(length.masked_select(mask == 1).max().item<double>(), 10.0, 1e-4);
+
+  // Through the whole degradation: the background keeps its pixels, the face is blurred.
+  auto hr = test_image(2, 256);
+  auto out = facesr::degrade_fixed(hr, mask, options, 3);
+  auto bg = background.expand_as(hr);
+  EXPECT_LT((out.blurred_hr - hr).masked_select(bg).abs().max().item<double>(), 1e-5);
+  EXPECT_GT((out.blurred_hr - hr).masked_select(~bg).abs().mean().item<double>(), 0.05);
+}
+
+TEST(MotionField, CameraMotionIsNonUniformAndCapped) {
+  auto mask = torch::zeros({32, 1, 256, 256});
+  auto rng = at::make_generator<at::CPUGeneratorImpl>(11);
+  // Rotation alone: vectors vary over the image (length grows away from the centre).
+  auto rotation = camera_off().rotation_max_degrees(5.0).foreground_probability(0.0);
+  auto field = facesr::random_motion_field(mask.narrow(0, 0, 4), rotation, rng);
+  auto length = field.norm(2, 1);
+  EXPECT_GT((length.amax({1, 2}) - length.amin({1, 2})).min().item<double>(), 0.5);
+  // Defaults: every image within the 40 px cap, most of them visibly blurred.
+  facesr::DegradationOptions defaults;
+  auto longest = facesr::random_motion_field(mask, defaults, rng).norm(2, 1).amax({1, 2});
+  EXPECT_LE(longest.max().item<double>(), defaults.max_length() + 1e-3);
+  EXPECT_GT((longest > 4.0).sum().item<int64_t>(), 20);
+  // No blur at all.
+  auto none = facesr::random_motion_field(mask, defaults.no_blur_probability(1.0), rng);
+  EXPECT_EQ(none.abs().max().item<double>(), 0.0);
+}
+
+TEST(Downsample, ConstantStaysConstantAndBlocksAverage) {
+  auto constant = torch::full({2, 3, 256, 256}, 0.37);
+  auto small = facesr::downsample8(constant);
+  ASSERT_EQ(small.sizes(), (std::vector<int64_t>{2, 3, 32, 32}));
+  EXPECT_LT(max_abs_diff(small, torch::full_like(small, 0.37)), 1e-6);
+  // Each LR pixel is the mean of its 8x8 block.
+  auto image = test_image(1, 64);
+  auto block = image.index({0, 1, Slice(8, 16), Slice(24, 32)}).mean().item<double>();
+  EXPECT_NEAR(facesr::downsample8(image)[0][1][1][3].item<double>(), block, 1e-6);
+  EXPECT_THROW(facesr::downsample8(torch::zeros({1, 3, 250, 256})), std::invalid_argument);
+}
+
+TEST(GaussianBlur, ZeroSigmaKeepsAndPositiveSigmaSmooths) {
+  auto image = test_image(2, 64);
+  auto out = facesr::gaussian_blur(image, {0.0, 2.0});
+  EXPECT_LT(max_abs_diff(out[0], image[0]), 1e-6);
+  EXPECT_LT(out[1].std().item<double>(), 0.8 * image[1].std().item<double>());
+  auto constant = torch::full({1, 3, 32, 32}, -0.25);
+  EXPECT_LT(max_abs_diff(facesr::gaussian_blur(constant, {3.0}), constant), 1e-6);
+  EXPECT_THROW(facesr::gaussian_blur(image, {1.0}), std::invalid_argument);
+}
+
+TEST(Degrade, SameSeedSameResultDifferentSeedDifferent) {
+  auto hr = test_image(2, 256);
+  auto mask = disc_mask(2, 256, 80.0);
+  auto options = facesr::DegradationOptions().no_blur_probability(0.0).noise_probability(1.0);
+  auto a = facesr::degrade_fixed(hr, mask, options, 42);
+  auto b = facesr::degrade_fixed(hr, mask, options, 42);
+  auto c = facesr::degrade_fixed(hr, mask, options, 43);
+  EXPECT_TRUE(torch::equal(a.blurred_hr, b.blurred_hr));
+  EXPECT_TRUE(torch::equal(a.lr, b.lr));
+  EXPECT_TRUE(torch::equal(a.motion, b.motion));
+  EXPECT_GT(max_abs_diff(a.blurred_hr, c.blurred_hr), 0.05);
+  EXPECT_GT(max_abs_diff(a.lr, c.lr), 0.01);
+  // A caller-held generator advances: two calls in a row differ.
+  auto rng = at::make_generator<at::CPUGeneratorImpl>(42);
+  auto first = facesr::degrade(hr, mask, options, rng);
+  auto second = facesr::degrade(hr, mask, options, rng);
+  EXPECT_TRUE(torch::equal(first.lr, a.lr));
+  EXPECT_FALSE(torch::equal(first.lr, second.lr));
+}
+
+TEST(Degrade, ShapesRangeAndNoGrad) {
+  auto hr = test_image(3, 256).requires_grad_(true);
+  auto mask = disc_mask(3, 256, 70.0);
+  for (auto options : {facesr::DegradationOptions(),
+                       facesr::DegradationOptions().defocus_probability(1.0).noise_probability(1.0)}) {
+    auto out = facesr::degrade_fixed(hr, mask, options, 5);
+    EXPECT_EQ(out.blurred_hr.sizes(), (std::vector<int64_t>{3, 3, 256, 256}));
+    EXPECT_EQ(out.lr.sizes(), (std::vector<int64_t>{3, 3, 32, 32}));
+    EXPECT_EQ(out.motion.sizes(), (std::vector<int64_t>{3, 2, 256, 256}));
+    for (const auto& t : {out.blurred_hr, out.lr}) {
+      EXPECT_GE(t.min().item<double>(), -1.0);
+      EXPECT_LE(t.max().item<double>(), 1.0);
+      EXPECT_FALSE(t.requires_grad());
+      EXPECT_EQ(t.device(), hr.device());
+    }
+    const double noise = (out.lr - facesr::downsample8(out.blurred_hr)).abs().max().item<double>();
+    if (options.noise_probability() == 0.0)
+      EXPECT_LT(noise, 1e-6);  // lr is exactly the downsampled blurred HR
+    else
+      EXPECT_GT(noise, 1.0 / 255.0);
+  }
+}
+
+TEST(Degrade, RejectsBadInput) {
+  auto hr = test_image(1, 256);
+  auto mask = disc_mask(1, 256, 70.0);
+  facesr::DegradationOptions options;
+  EXPECT_THROW(facesr::degrade_fixed(test_image(1, 32), mask, options, 0), std::invalid_argument);
+  EXPECT_THROW(facesr::degrade_fixed(hr.narrow(1, 0, 1), mask, options, 0), std::invalid_argument);
+  EXPECT_THROW(facesr::degrade_fixed(hr, disc_mask(2, 256, 70.0), options, 0), std::invalid_argument);
+  EXPECT_THROW(facesr::degrade_fixed(hr, mask.expand({1, 3, 256, 256}), options, 0),
+               std::invalid_argument);
+  EXPECT_THROW(facesr::degrade_fixed(hr, mask * 2.0, options, 0), std::invalid_argument);
+  EXPECT_THROW(facesr::degrade_fixed(hr, mask, facesr::DegradationOptions().translation_min(30.0), 0), std::invalid_argument);
+  EXPECT_THROW(facesr::degrade_fixed(hr, mask, facesr::DegradationOptions().noise_probability(1.5), 0),
+               std::invalid_argument);
+  EXPECT_THROW(facesr::degrade_fixed(hr, mask, facesr::DegradationOptions().samples(-1), 0),
+               std::invalid_argument);
+}
+
+TEST(Degrade, CudaMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  auto hr = test_image(2, 256);
+  auto mask = disc_mask(2, 256, 70.0);
+  facesr::DegradationOptions options;
+  auto cpu = facesr::degrade_fixed(hr, mask, options, 9);
+  auto gpu = facesr::degrade_fixed(hr.cuda(), mask.cuda(), options, 9);
+  EXPECT_TRUE(gpu.lr.is_cuda());
+  EXPECT_LT(max_abs_diff(cpu.lr, gpu.lr.cpu()), 1e-3);
+  EXPECT_LT(max_abs_diff(cpu.blurred_hr, gpu.blurred_hr.cpu()), 1e-3);
+}

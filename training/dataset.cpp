@@ -1,0 +1,150 @@
+#include "dataset.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "safetensors.h"
+
+namespace facesr {
+namespace {
+
+using nlohmann::json;
+constexpr const char* kFormat = "facesr-dataset";
+constexpr int64_t kImageBytes = kDatasetSide * kDatasetSide * 3;
+constexpr int64_t kMaskBytes = kDatasetSide * kDatasetSide;
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw WeightsError(path + ": " + what); }
+
+const TensorRecord& require(const SafetensorsView& view, const std::string& path, const std::string& name,
+                            DType dtype, const std::vector<int64_t>& shape) {
+  const TensorRecord* record = view.find(name);
+  if (!record) fail(path, "dataset has no '" + name + "' tensor (not a facesr-prepare dataset?)");
+  if (record->dtype != dtype || record->shape != shape)
+    fail(path, "dataset tensor '" + name + "' has dtype " + to_string(record->dtype) + " and shape " +
+                   c10::str(c10::IntArrayRef(record->shape)) + ", expected " + to_string(dtype) + " " +
+                   c10::str(c10::IntArrayRef(shape)));
+  return *record;
+}
+
+}  // namespace
+
+std::string to_string(Split split) {
+  switch (split) {
+    case Split::Train: return "train";
+    case Split::Validation: return "validation";
+    case Split::Test: return "test";
+  }
+  return "?";
+}
+
+void write_dataset(const std::string& path, const std::vector<uint8_t>& images, const std::vector<uint8_t>& masks,
+                   const std::vector<FaceRecord>& faces, const CropRule& crop_rule, const std::string& summary_json) {
+  const int64_t n = static_cast<int64_t>(faces.size());
+  if (static_cast<int64_t>(images.size()) != n * kImageBytes || static_cast<int64_t>(masks.size()) != n * kMaskBytes)
+    throw std::invalid_argument("write_dataset: images/masks sizes do not match " + std::to_string(n) + " faces");
+  std::vector<uint8_t> splits;
+  json records = json::array();
+  for (const auto& f : faces) {
+    splits.push_back(static_cast<uint8_t>(f.split));
+    records.push_back({{"source", f.source}, {"box", {f.box[0], f.box[1], f.box[2], f.box[3]}}, {"mask", f.mask_kind}});
+  }
+  ModelMetadata crop_holder;
+  crop_holder.crop_rule = crop_rule;
+  const std::map<std::string, std::string> metadata = {
+      {"format", kFormat},
+      {"format_version", "1"},
+      {"crop_rule", to_safetensors_metadata(crop_holder).at("crop_rule")},
+      {"faces", records.dump()},
+      {"summary", summary_json}};
+  write_safetensors(path, metadata,
+                    {{"images", DType::U8, {n, kDatasetSide, kDatasetSide, 3}, images.data()},
+                     {"masks", DType::U8, {n, kDatasetSide, kDatasetSide}, masks.data()},
+                     {"splits", DType::U8, {n}, splits.data()}});
+}
+
+std::shared_ptr<Dataset> Dataset::open(const std::string& path) {
+  std::shared_ptr<Dataset> d(new Dataset());
+  d->path_ = path;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(path, std::string("cannot open dataset: ") + std::strerror(errno) + " (make one with facesr-prepare)");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
+    ::close(fd);
+    fail(path, "empty or unreadable dataset file");
+  }
+  d->mapped_size_ = static_cast<std::size_t>(st.st_size);
+  d->mapping_ = ::mmap(nullptr, d->mapped_size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (d->mapping_ == MAP_FAILED) {
+    d->mapping_ = nullptr;
+    fail(path, std::string("cannot map dataset: ") + std::strerror(errno));
+  }
+  const SafetensorsView view = parse_safetensors(static_cast<const uint8_t*>(d->mapping_), d->mapped_size_, path);
+  auto format = view.metadata.find("format");
+  if (format == view.metadata.end() || format->second != kFormat)
+    fail(path, "not a facesr dataset (metadata 'format' is not \"facesr-dataset\")");
+  json records;
+  try {
+    records = json::parse(view.metadata.at("faces"));
+    d->summary_ = view.metadata.count("summary") ? view.metadata.at("summary") : "{}";
+    std::map<std::string, std::string> crop_fields = to_safetensors_metadata(ModelMetadata{});
+    crop_fields["crop_rule"] = view.metadata.at("crop_rule");
+    d->crop_rule_ = from_safetensors_metadata(crop_fields, path).crop_rule;
+  } catch (const std::exception& e) {
+    fail(path, std::string("dataset metadata is malformed: ") + e.what());
+  }
+  if (!records.is_array()) fail(path, "dataset metadata 'faces' is not an array");
+  const int64_t n = static_cast<int64_t>(records.size());
+  const auto& images = require(view, path, "images", DType::U8, {n, kDatasetSide, kDatasetSide, 3});
+  const auto& masks = require(view, path, "masks", DType::U8, {n, kDatasetSide, kDatasetSide});
+  const auto& splits = require(view, path, "splits", DType::U8, {n});
+  d->images_ = view.bytes(images);
+  d->masks_ = view.bytes(masks);
+  for (int64_t i = 0; i < n; ++i) {
+    FaceRecord f;
+    const auto& r = records[i];
+    f.source = r.value("source", "");
+    if (r.contains("box") && r["box"].is_array() && r["box"].size() == 4)
+      for (int k = 0; k < 4; ++k) f.box[k] = r["box"][k].get<double>();
+    f.mask_kind = r.value("mask", "ellipse");
+    const uint8_t s = view.bytes(splits)[i];
+    if (s > 2) fail(path, "face " + std::to_string(i) + " has split " + std::to_string(s) + " (expected 0, 1 or 2)");
+    f.split = static_cast<Split>(s);
+    d->faces_.push_back(f);
+  }
+  return d;
+}
+
+Dataset::~Dataset() {
+  if (mapping_) ::munmap(mapping_, mapped_size_);
+}
+
+std::vector<int64_t> Dataset::indices(Split split) const {
+  std::vector<int64_t> out;
+  for (int64_t i = 0; i < size(); ++i)
+    if (faces_[i].split == split) out.push_back(i);
+  return out;
+}
+
+Dataset::Batch Dataset::batch(const std::vector<int64_t>& indices) const {
+  const int64_t n = static_cast<int64_t>(indices.size());
+  auto images = torch::empty({n, kDatasetSide, kDatasetSide, 3}, torch::kUInt8);
+  auto masks = torch::empty({n, 1, kDatasetSide, kDatasetSide}, torch::kUInt8);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t k = indices[i];
+    if (k < 0 || k >= size()) throw std::out_of_range("dataset index " + std::to_string(k) + " out of range");
+    std::memcpy(images.data_ptr<uint8_t>() + i * kImageBytes, images_ + k * kImageBytes, kImageBytes);
+    std::memcpy(masks.data_ptr<uint8_t>() + i * kMaskBytes, masks_ + k * kMaskBytes, kMaskBytes);
+  }
+  return {images.permute({0, 3, 1, 2}).to(torch::kFloat32).div_(127.5).sub_(1.0),
+          masks.to(torch::kFloat32).div_(255.0)};
+}
+
+}  // namespace facesr

@@ -1,0 +1,292 @@
+#include "degradation.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace facesr {
+namespace F = torch::nn::functional;
+
+namespace {
+
+constexpr int64_t kHighResSize = 256;
+constexpr int64_t kFactor = 8;
+constexpr double kPi = 3.14159265358979323846;
+
+// Uniform draws per image, always all of them, so that enabling one option does not shift the random
+// stream of the others.
+enum Draw : int64_t {
+  kNoBlur, kTranslationLength, kTranslationAngle, kRotation, kZoom, kCentreX, kCentreY,
+  kForeground, kForegroundLength, kForegroundAngle, kDefocus, kDefocusSigma, kNoise, kNoiseSigma,
+  kDrawCount
+};
+
+double lerp(double lo, double hi, double u) { return lo + (hi - lo) * u; }
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument(message);
+}
+
+void check_range(const char* name, double lo, double hi) {
+  require(lo >= 0.0 && lo <= hi && std::isfinite(hi),
+          std::string("degradation ") + name + " range must satisfy 0 <= min <= max, got [" +
+              std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+void check_probability(const char* name, double p) {
+  require(p >= 0.0 && p <= 1.0, std::string("degradation ") + name +
+                                    " must be in [0, 1], got " + std::to_string(p));
+}
+
+void check_image(const torch::Tensor& image, const char* what) {
+  require(image.defined() && image.dim() == 4 && image.is_floating_point(),
+          std::string(what) + " must be a floating N x C x H x W tensor, got " +
+              (image.defined() ? c10::str(image.scalar_type(), " ", image.sizes()) : "undefined"));
+}
+
+void check_mask(const torch::Tensor& mask) {
+  require(mask.defined() && mask.dim() == 4 && mask.size(1) == 1 && mask.is_floating_point(),
+          "mask must be a floating N x 1 x H x W tensor, got " +
+              (mask.defined() ? c10::str(mask.scalar_type(), " ", mask.sizes()) : "undefined"));
+}
+
+// Pixel coordinates (x = column, y = row), 2 x H x W.
+torch::Tensor pixel_coordinates(int64_t height, int64_t width, const torch::TensorOptions& options) {
+  auto ys = torch::arange(height, options).view({height, 1}).expand({height, width});
+  auto xs = torch::arange(width, options).view({1, width}).expand({height, width});
+  return torch::stack({xs, ys});
+}
+
+// grid_sample coordinates of the pixel centres (align_corners = false), 1 x H x W x 2 in `dtype`.
+torch::Tensor identity_grid(int64_t height, int64_t width, const torch::TensorOptions& options) {
+  auto dbl = options.dtype(torch::kFloat64);
+  auto xs = (torch::arange(width, dbl) * 2.0 + 1.0) / static_cast<double>(width) - 1.0;
+  auto ys = (torch::arange(height, dbl) * 2.0 + 1.0) / static_cast<double>(height) - 1.0;
+  auto grid = torch::stack({xs.view({1, width}).expand({height, width}),
+                            ys.view({height, 1}).expand({height, width})},
+                           -1);
+  return grid.unsqueeze(0).to(options.dtype());
+}
+
+// Camera motion of one image as an affine map of pixel coordinates: v(p) = A p + b.
+struct CameraMotion {
+  double a[2][2] = {{0, 0}, {0, 0}};
+  double b[2] = {0, 0};
+};
+
+CameraMotion camera_motion(const double* u, const DegradationOptions& o, int64_t height,
+                           int64_t width) {
+  const double length = lerp(o.translation_min(), o.translation_max(), u[kTranslationLength]);
+  const double direction = 2.0 * kPi * u[kTranslationAngle];
+  const double theta = lerp(-o.rotation_max_degrees(), o.rotation_max_degrees(), u[kRotation]) * kPi / 180.0;
+  const double scale = 1.0 + lerp(-o.zoom_max(), o.zoom_max(), u[kZoom]);
+  const double cx = u[kCentreX] * (width - 1), cy = u[kCentreY] * (height - 1);
+  CameraMotion m;
+  // A = scale * R(theta) - I; b = t - A c.
+  m.a[0][0] = scale * std::cos(theta) - 1.0;
+  m.a[0][1] = -scale * std::sin(theta);
+  m.a[1][0] = scale * std::sin(theta);
+  m.a[1][1] = scale * std::cos(theta) - 1.0;
+  m.b[0] = length * std::cos(direction) - (m.a[0][0] * cx + m.a[0][1] * cy);
+  m.b[1] = length * std::sin(direction) - (m.a[1][0] * cx + m.a[1][1] * cy);
+  return m;
+}
+
+// Per-image parameters drawn on the CPU: N x kDrawCount uniforms in [0, 1).
+torch::Tensor draw_uniforms(int64_t batch, at::Generator& rng) {
+  return torch::rand({batch, kDrawCount}, rng, torch::TensorOptions().dtype(torch::kFloat64));
+}
+
+torch::Tensor motion_field_from(const torch::Tensor& uniforms, const torch::Tensor& mask,
+                                const DegradationOptions& o) {
+  const int64_t n = mask.size(0), height = mask.size(2), width = mask.size(3);
+  auto cpu = torch::TensorOptions().dtype(torch::kFloat64);
+  auto affine = torch::zeros({n, 2, 3}, cpu);  // [A | b]
+  auto face = torch::zeros({n, 2}, cpu);
+  auto u_all = uniforms.accessor<double, 2>();
+  auto affine_a = affine.accessor<double, 3>();
+  auto face_a = face.accessor<double, 2>();
+  for (int64_t i = 0; i < n; ++i) {
+    const double* u = &u_all[i][0];
+    if (u[kNoBlur] < o.no_blur_probability()) continue;
+    const CameraMotion m = camera_motion(u, o, height, width);
+    for (int r = 0; r < 2; ++r) {
+      affine_a[i][r][0] = m.a[r][0];
+      affine_a[i][r][1] = m.a[r][1];
+      affine_a[i][r][2] = m.b[r];
+    }
+    if (u[kForeground] < o.foreground_probability()) {
+      const double length = lerp(o.foreground_min(), o.foreground_max(), u[kForegroundLength]);
+      const double direction = 2.0 * kPi * u[kForegroundAngle];
+      face_a[i][0] = length * std::cos(direction);
+      face_a[i][1] = length * std::sin(direction);
+    }
+  }
+  auto device = mask.options().dtype(torch::kFloat32);
+  auto coords = pixel_coordinates(height, width, device).view({2, height * width});
+  affine = affine.to(device);
+  auto field = (torch::matmul(affine.narrow(2, 0, 2), coords) + affine.narrow(2, 2, 1))
+                   .view({n, 2, height, width});
+  field = field + mask.to(torch::kFloat32) * face.to(device).view({n, 2, 1, 1});
+  if (o.max_length() > 0.0) {
+    auto longest = field.norm(2, 1).amax({1, 2}).clamp_min(1e-12);
+    field = field * (o.max_length() / longest).clamp_max(1.0).view({n, 1, 1, 1});
+  }
+  return field;
+}
+
+std::vector<double> defocus_sigmas(const torch::Tensor& uniforms, const DegradationOptions& o) {
+  auto u = uniforms.accessor<double, 2>();
+  std::vector<double> sigmas(uniforms.size(0), 0.0);
+  for (int64_t i = 0; i < uniforms.size(0); ++i)
+    if (u[i][kDefocus] < o.defocus_probability())
+      sigmas[i] = lerp(o.defocus_sigma_min(), o.defocus_sigma_max(), u[i][kDefocusSigma]);
+  return sigmas;
+}
+
+// Sensor noise for lr, drawn on the CPU; zero for images that get none.
+torch::Tensor sensor_noise(const torch::Tensor& uniforms, const DegradationOptions& o,
+                           const torch::Tensor& lr, at::Generator& rng) {
+  const int64_t n = lr.size(0);
+  auto sigma = torch::zeros({n}, torch::TensorOptions().dtype(torch::kFloat64));
+  auto u = uniforms.accessor<double, 2>();
+  auto s = sigma.accessor<double, 1>();
+  for (int64_t i = 0; i < n; ++i)
+    if (u[i][kNoise] < o.noise_probability())
+      s[i] = lerp(o.noise_sigma_min(), o.noise_sigma_max(), u[i][kNoiseSigma]) * 2.0 / 255.0;
+  auto noise = torch::randn(lr.sizes(), rng, torch::TensorOptions().dtype(torch::kFloat32));
+  return (noise * sigma.to(torch::kFloat32).view({n, 1, 1, 1})).to(lr.options());
+}
+
+}  // namespace
+
+void validate(const DegradationOptions& o) {
+  check_range("translation", o.translation_min(), o.translation_max());
+  check_range("rotation_max_degrees", 0.0, o.rotation_max_degrees());
+  require(o.zoom_max() >= 0.0 && o.zoom_max() < 1.0,
+          "degradation zoom_max must be in [0, 1), got " + std::to_string(o.zoom_max()));
+  check_probability("foreground_probability", o.foreground_probability());
+  check_range("foreground", o.foreground_min(), o.foreground_max());
+  check_probability("no_blur_probability", o.no_blur_probability());
+  require(std::isfinite(o.max_length()), "degradation max_length must be finite");
+  require(o.samples() >= 0, "degradation samples must be >= 0 (0 = automatic), got " +
+                                std::to_string(o.samples()));
+  check_probability("defocus_probability", o.defocus_probability());
+  check_range("defocus_sigma", o.defocus_sigma_min(), o.defocus_sigma_max());
+  check_probability("noise_probability", o.noise_probability());
+  check_range("noise_sigma", o.noise_sigma_min(), o.noise_sigma_max());
+}
+
+int64_t auto_blur_samples(const torch::Tensor& field) {
+  if (field.numel() == 0) return 2;
+  const double longest = field.norm(2, 1).max().item<double>();
+  const auto wanted = static_cast<int64_t>(std::ceil(longest)) + 1;
+  return std::clamp<int64_t>(wanted, 2, kMaxAutoBlurSamples);
+}
+
+torch::Tensor random_motion_field(const torch::Tensor& mask, const DegradationOptions& options,
+                                  at::Generator& rng) {
+  validate(options);
+  check_mask(mask);
+  return motion_field_from(draw_uniforms(mask.size(0), rng), mask, options);
+}
+
+torch::Tensor motion_blur(const torch::Tensor& image, const torch::Tensor& field, int64_t samples) {
+  check_image(image, "motion_blur image");
+  check_image(field, "motion_blur field");
+  const int64_t n = image.size(0), height = image.size(2), width = image.size(3);
+  require(field.size(0) == n && field.size(1) == 2 && field.size(2) == height &&
+              field.size(3) == width,
+          "motion field must be N x 2 x H x W matching the image " + c10::str(image.sizes()) +
+              ", got " + c10::str(field.sizes()));
+  require(field.device() == image.device(), "motion field and image must be on the same device");
+  if (samples <= 0) samples = auto_blur_samples(field);
+
+  auto options = image.options();
+  auto base = identity_grid(height, width, options);
+  // Pixels to grid_sample units: 2 / W horizontally, 2 / H vertically.
+  auto to_grid = torch::tensor({2.0 / width, 2.0 / height}, options);
+  auto step = field.to(image.scalar_type()).permute({0, 2, 3, 1}) * to_grid;
+  auto sample_options = F::GridSampleFuncOptions()
+                            .mode(torch::kBilinear)
+                            .padding_mode(torch::kBorder)
+                            .align_corners(false);
+  auto sum = torch::zeros_like(image);
+  for (int64_t k = 0; k < samples; ++k) {
+    const double t = (k + 0.5) / static_cast<double>(samples) - 0.5;
+    sum = sum + F::grid_sample(image, base + step * t, sample_options);
+  }
+  return sum / static_cast<double>(samples);
+}
+
+torch::Tensor downsample8(const torch::Tensor& image) {
+  check_image(image, "downsample8 input");
+  require(image.size(2) > 0 && image.size(3) > 0 && image.size(2) % kFactor == 0 &&
+              image.size(3) % kFactor == 0,
+          "downsample8 needs height and width that are positive multiples of 8, got " +
+              c10::str(image.sizes()));
+  return F::avg_pool2d(image, F::AvgPool2dFuncOptions(kFactor).stride(kFactor));
+}
+
+torch::Tensor gaussian_blur(const torch::Tensor& image, const std::vector<double>& sigmas) {
+  check_image(image, "gaussian_blur input");
+  const int64_t n = image.size(0), c = image.size(1), height = image.size(2), width = image.size(3);
+  require(static_cast<int64_t>(sigmas.size()) == n,
+          "gaussian_blur needs one sigma per image: " + std::to_string(sigmas.size()) + " for " +
+              std::to_string(n) + " images");
+  const double widest = sigmas.empty() ? 0.0 : *std::max_element(sigmas.begin(), sigmas.end());
+  if (widest <= 0.0) return image;
+  const int64_t radius = static_cast<int64_t>(std::ceil(3.0 * widest));
+  require(radius < std::min(height, width), "gaussian_blur sigma too large for the image");
+  auto taps = torch::arange(-radius, radius + 1, torch::TensorOptions().dtype(torch::kFloat64));
+  std::vector<torch::Tensor> kernels;
+  for (double sigma : sigmas) {
+    auto k = sigma > 0.0 ? torch::exp(-taps * taps / (2.0 * sigma * sigma))
+                         : (taps == 0).to(torch::kFloat64);
+    kernels.push_back((k / k.sum()).expand({c, 2 * radius + 1}));
+  }
+  auto kernel = torch::cat(kernels).to(image.options());  // (N*C) x taps
+  auto x = image.reshape({1, n * c, height, width});
+  x = F::pad(x, F::PadFuncOptions({radius, radius, radius, radius}).mode(torch::kReplicate));
+  x = F::conv2d(x, kernel.view({n * c, 1, 1, -1}), F::Conv2dFuncOptions().groups(n * c));
+  x = F::conv2d(x, kernel.view({n * c, 1, -1, 1}), F::Conv2dFuncOptions().groups(n * c));
+  return x.view({n, c, height, width});
+}
+
+Degraded degrade(const torch::Tensor& hr, const torch::Tensor& mask, const DegradationOptions& options,
+                 at::Generator& rng) {
+  validate(options);
+  check_image(hr, "degrade hr");
+  require(hr.size(1) == 3 && hr.size(2) == kHighResSize && hr.size(3) == kHighResSize,
+          "degrade hr must be N x 3 x 256 x 256, got " + c10::str(hr.sizes()));
+  check_mask(mask);
+  require(mask.size(0) == hr.size(0) && mask.size(2) == kHighResSize &&
+              mask.size(3) == kHighResSize,
+          "degrade mask must be N x 1 x 256 x 256 for hr " + c10::str(hr.sizes()) + ", got " +
+              c10::str(mask.sizes()));
+  require(mask.device() == hr.device(), "degrade mask and hr must be on the same device");
+  torch::NoGradGuard no_grad;
+  require(mask.numel() == 0 || (mask.min().item<double>() >= 0.0 && mask.max().item<double>() <= 1.0),
+          "degrade mask values must be in [0, 1]");
+
+  auto uniforms = draw_uniforms(hr.size(0), rng);
+  Degraded out;
+  out.motion = motion_field_from(uniforms, mask, options);
+  auto sharp = gaussian_blur(hr, defocus_sigmas(uniforms, options));
+  out.blurred_hr = motion_blur(sharp, out.motion, options.samples()).clamp(-1.0, 1.0);
+  out.lr = downsample8(out.blurred_hr);
+  if (options.noise_probability() > 0.0)
+    out.lr = (out.lr + sensor_noise(uniforms, options, out.lr, rng)).clamp(-1.0, 1.0);
+  return out;
+}
+
+Degraded degrade_fixed(const torch::Tensor& hr, const torch::Tensor& mask,
+                       const DegradationOptions& options, uint64_t seed) {
+  auto rng = at::make_generator<at::CPUGeneratorImpl>(seed);
+  return degrade(hr, mask, options, rng);
+}
+
+}  // namespace facesr
