@@ -145,6 +145,8 @@ void validate(const DetectorOptions& o) {
   if (!(o.detection_scale > 0.0 && o.detection_scale <= 1.0))
     bad("detection_scale must be in (0, 1], got " + std::to_string(o.detection_scale));
   if (o.roi_width < 0 || o.roi_height < 0) bad("region of interest width and height must be >= 0");
+  if (!(o.cascade_scale_step > 1.0 && o.cascade_scale_step <= 2.0))
+    bad("cascade_scale_step must be in (1, 2], got " + std::to_string(o.cascade_scale_step));
   if (o.backend != DetectorBackend::Hog && o.upsample != 0) bad("upsample applies to the hog backend only");
 }
 

@@ -59,6 +59,8 @@ struct DetectorOptions {
   int max_faces = 0;               // 0 = no limit; else the highest-scoring ones
   double score_threshold = 0.0;    // Hog: SVM margin; Cascade: minimum neighbours (values < 1 mean 3)
   double detection_scale = 1.0;    // (0, 1]: detect on the frame scaled by this, map boxes back
+  double cascade_scale_step = 1.1;  // Cascade: pyramid step between window sizes, > 1 (larger: faster, coarser)
+  bool equalize_histogram = true;   // Cascade: equalize the gray image first (helps dark footage; costs time)
   // Region of interest in frame pixels; width or height 0 = whole frame.
   int roi_x = 0, roi_y = 0, roi_width = 0, roi_height = 0;
 };

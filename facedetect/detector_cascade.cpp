@@ -10,7 +10,6 @@
 namespace facesr::detail {
 namespace {
 
-constexpr double kScaleStep = 1.1;   // pyramid step between cascade scales
 constexpr int kDefaultNeighbours = 3;
 
 class CascadeDetector : public Detector {
@@ -32,15 +31,15 @@ class CascadeDetector : public Detector {
     const GrayView view = make_gray_view(image, options_, options_.detection_scale);
     std::vector<Detection> found;
     if (view.gray.empty()) return found;
-    cv::Mat equalized;
-    cv::equalizeHist(view.gray, equalized);
+    cv::Mat equalized = view.gray;
+    if (options_.equalize_histogram) cv::equalizeHist(view.gray, equalized);
     const int neighbours = options_.score_threshold >= 1.0 ? static_cast<int>(options_.score_threshold)
                                                            : kDefaultNeighbours;
     const int min_side = std::max(1, static_cast<int>(options_.min_face_size * view.scale));
     const int max_side = options_.max_face_size > 0 ? static_cast<int>(options_.max_face_size * view.scale) + 1 : 0;
     std::vector<cv::Rect> rects;
     std::vector<int> counts;
-    cascade_.detectMultiScale(equalized, rects, counts, kScaleStep, neighbours, 0,
+    cascade_.detectMultiScale(equalized, rects, counts, options_.cascade_scale_step, neighbours, 0,
                               cv::Size(min_side, min_side), cv::Size(max_side, max_side));
     for (std::size_t i = 0; i < rects.size(); ++i)
       found.push_back({view.to_frame(rects[i].x, rects[i].y, rects[i].width, rects[i].height),
