@@ -85,6 +85,22 @@ TEST(MotionBlur, HorizontalTranslationIsBoxFilterAlongX) {
   EXPECT_GT(max_abs_diff(inner(vertical), reference), 0.1);
 }
 
+TEST(MotionBlur, AutomaticSamplesArePerImage) {
+  // Three images with different blur lengths: the batched call equals blurring each image alone
+  // with K = ceil(L) + 1 (images are reordered by K inside; the order must come back).
+  auto image = test_image(3, 64);
+  auto field = torch::cat({uniform_field(1, 64, 2.0, 0.0), uniform_field(1, 64, 0.0, 20.0),
+                           uniform_field(1, 64, 7.5, 7.5)});
+  const int64_t expected_k[] = {3, 21, 12};  // ceil(2) + 1, ceil(20) + 1, ceil(7.5 sqrt 2) + 1
+  auto batched = facesr::motion_blur(image, field, 0);
+  for (int64_t i = 0; i < 3; ++i) {
+    auto alone = facesr::motion_blur(image.narrow(0, i, 1), field.narrow(0, i, 1), expected_k[i]);
+    EXPECT_LT(max_abs_diff(batched.narrow(0, i, 1), alone), 1e-6) << "image " << i;
+    EXPECT_EQ(facesr::auto_blur_samples(field.narrow(0, i, 1)), expected_k[i]);
+  }
+  EXPECT_EQ(facesr::auto_blur_samples(field), 21);  // the whole field: its longest vector
+}
+
 TEST(MotionBlur, RejectsMismatchedField) {
   auto image = test_image(1, 32);
   EXPECT_THROW(facesr::motion_blur(image, torch::zeros({1, 2, 16, 16}), 0), std::invalid_argument);

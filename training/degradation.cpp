@@ -71,6 +71,60 @@ torch::Tensor identity_grid(int64_t height, int64_t width, const torch::TensorOp
   return grid.unsqueeze(0).to(options.dtype());
 }
 
+// Longest vector of each image's field, on the CPU (N values).
+std::vector<double> longest_vectors(const torch::Tensor& field) {
+  auto longest = field.square().sum(1).amax({1, 2}).sqrt().to(torch::kCPU, torch::kFloat64).contiguous();
+  return std::vector<double>(longest.data_ptr<double>(), longest.data_ptr<double>() + longest.numel());
+}
+
+int64_t samples_for_length(double length) {
+  return std::clamp<int64_t>(static_cast<int64_t>(std::ceil(length)) + 1, 2, kMaxAutoBlurSamples);
+}
+
+// Image i is the mean of samples[i] bilinear samples along each pixel's vector (midpoint rule, see
+// the header). Images are processed in order of decreasing sample count, so that step k works on the
+// prefix of images that still need a k-th sample: the whole batch goes through each grid_sample call
+// but no image pays for another's longer blur.
+torch::Tensor blur_along(const torch::Tensor& image, const torch::Tensor& field,
+                         const std::vector<int64_t>& samples) {
+  const int64_t n = image.size(0), height = image.size(2), width = image.size(3);
+  std::vector<int64_t> order(n);
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return samples[a] > samples[b]; });
+  auto index = torch::tensor(order, torch::TensorOptions().dtype(torch::kLong)).to(image.device());
+  std::vector<double> inverse_samples(n);
+  for (int64_t i = 0; i < n; ++i) inverse_samples[i] = 1.0 / static_cast<double>(samples[order[i]]);
+
+  auto options = image.options();
+  auto sorted = image.index_select(0, index);
+  auto base = identity_grid(height, width, options);
+  // Pixels to grid_sample units, 2 / W horizontally and 2 / H vertically; N x H x W x 2.
+  auto sorted_field = field.index_select(0, index).to(image.scalar_type());
+  auto step = torch::stack({sorted_field.select(1, 0) * (2.0 / width),
+                            sorted_field.select(1, 1) * (2.0 / height)},
+                           -1);
+  auto inverse = torch::tensor(inverse_samples, torch::TensorOptions().dtype(torch::kFloat64))
+                     .to(options)
+                     .view({n, 1, 1, 1});
+  auto sample_options = F::GridSampleFuncOptions()
+                            .mode(torch::kBilinear)
+                            .padding_mode(torch::kBorder)
+                            .align_corners(false);
+  auto sum = torch::zeros_like(sorted);
+  auto grid = torch::empty_like(step);
+  for (int64_t k = 0, active = n; active > 0; ++k) {
+    while (active > 0 && samples[order[active - 1]] <= k) --active;
+    if (active == 0) break;
+    auto t = inverse.narrow(0, 0, active) * (k + 0.5) - 0.5;  // offset along the vector, in (-1/2, 1/2)
+    auto g = grid.narrow(0, 0, active);
+    torch::addcmul_out(g, base, step.narrow(0, 0, active), t);
+    sum.narrow(0, 0, active).add_(F::grid_sample(sorted.narrow(0, 0, active), g, sample_options));
+  }
+  sum.mul_(inverse);
+  return torch::empty_like(sum).index_copy_(0, index, sum);
+}
+
 // Camera motion of one image as an affine map of pixel coordinates: v(p) = A p + b.
 struct CameraMotion {
   double a[2][2] = {{0, 0}, {0, 0}};
@@ -132,7 +186,7 @@ torch::Tensor motion_field_from(const torch::Tensor& uniforms, const torch::Tens
                    .view({n, 2, height, width});
   field = field + mask.to(torch::kFloat32) * face.to(device).view({n, 2, 1, 1});
   if (o.max_length() > 0.0) {
-    auto longest = field.norm(2, 1).amax({1, 2}).clamp_min(1e-12);
+    auto longest = field.square().sum(1).amax({1, 2}).sqrt().clamp_min(1e-12);
     field = field * (o.max_length() / longest).clamp_max(1.0).view({n, 1, 1, 1});
   }
   return field;
@@ -181,10 +235,10 @@ void validate(const DegradationOptions& o) {
 }
 
 int64_t auto_blur_samples(const torch::Tensor& field) {
-  if (field.numel() == 0) return 2;
-  const double longest = field.norm(2, 1).max().item<double>();
-  const auto wanted = static_cast<int64_t>(std::ceil(longest)) + 1;
-  return std::clamp<int64_t>(wanted, 2, kMaxAutoBlurSamples);
+  check_image(field, "auto_blur_samples field");
+  double longest = 0.0;
+  for (double length : longest_vectors(field)) longest = std::max(longest, length);
+  return samples_for_length(longest);
 }
 
 torch::Tensor random_motion_field(const torch::Tensor& mask, const DegradationOptions& options,
@@ -203,23 +257,12 @@ torch::Tensor motion_blur(const torch::Tensor& image, const torch::Tensor& field
           "motion field must be N x 2 x H x W matching the image " + c10::str(image.sizes()) +
               ", got " + c10::str(field.sizes()));
   require(field.device() == image.device(), "motion field and image must be on the same device");
-  if (samples <= 0) samples = auto_blur_samples(field);
-
-  auto options = image.options();
-  auto base = identity_grid(height, width, options);
-  // Pixels to grid_sample units: 2 / W horizontally, 2 / H vertically.
-  auto to_grid = torch::tensor({2.0 / width, 2.0 / height}, options);
-  auto step = field.to(image.scalar_type()).permute({0, 2, 3, 1}) * to_grid;
-  auto sample_options = F::GridSampleFuncOptions()
-                            .mode(torch::kBilinear)
-                            .padding_mode(torch::kBorder)
-                            .align_corners(false);
-  auto sum = torch::zeros_like(image);
-  for (int64_t k = 0; k < samples; ++k) {
-    const double t = (k + 0.5) / static_cast<double>(samples) - 0.5;
-    sum = sum + F::grid_sample(image, base + step * t, sample_options);
+  std::vector<int64_t> per_image(n, samples);
+  if (samples <= 0) {
+    const auto longest = longest_vectors(field);
+    for (int64_t i = 0; i < n; ++i) per_image[i] = samples_for_length(longest[i]);
   }
-  return sum / static_cast<double>(samples);
+  return n == 0 ? image.clone() : blur_along(image, field, per_image);
 }
 
 torch::Tensor downsample8(const torch::Tensor& image) {

@@ -63,7 +63,7 @@ struct DegradationOptions {
   TORCH_ARG(double, no_blur_probability) = 0.05;
   // Longest motion vector allowed in an image, px; longer fields are scaled down. <= 0: no cap.
   TORCH_ARG(double, max_length) = 40.0;
-  // Samples K along each vector; 0 = automatic (see auto_blur_samples).
+  // Samples K along each vector; 0 = automatic, per image (see auto_blur_samples).
   TORCH_ARG(int64_t, samples) = 0;
 
   // Defocus: with this probability, a Gaussian blur of sigma uniform in [min, max] px (at 256).
@@ -100,7 +100,8 @@ torch::Tensor random_motion_field(const torch::Tensor& mask, const DegradationOp
                                   at::Generator& rng);
 
 // Blurs image (N x C x H x W, floating) along field (N x 2 x H x W, pixels, same device) with
-// `samples` samples per pixel; samples <= 0 means auto_blur_samples(field). Differentiable in image.
+// `samples` samples per pixel; samples <= 0 means auto_blur_samples of each image's own field.
+// Differentiable in image.
 torch::Tensor motion_blur(const torch::Tensor& image, const torch::Tensor& field, int64_t samples);
 
 // 8x antialiased downsampling by 8x8 area averaging (avg_pool2d): N x C x H x W -> H/8 x W/8.

@@ -1,0 +1,436 @@
+#include "trainer.h"
+
+#include <unistd.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "dataset.h"
+#include "discriminator.h"
+#include "losses.h"
+#include "metrics.h"
+#include "sample_grid.h"
+#include "weights.h"
+
+namespace facesr {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop = true; }
+
+constexpr int64_t kValidationBatch = 8;
+constexpr uint64_t kValidationSeed = 20261125;  // fixed degradation of validation face i: seed + i
+
+torch::Device resolve_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name == "cuda") {
+    if (!torch::cuda::is_available())
+      throw std::runtime_error("--device cuda: LibTorch sees no CUDA GPU here; use --device auto or cpu");
+    return torch::kCUDA;
+  }
+  if (name == "auto") return torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+  throw std::runtime_error("unknown device '" + name + "' (expected auto, cpu or cuda)");
+}
+
+at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+// Everything the trainer holds between steps.
+struct State {
+  Generator g{nullptr};
+  Discriminator dg{nullptr}, dl{nullptr};
+  std::unique_ptr<torch::optim::Adam> opt_g, opt_dg, opt_dl;
+  Vgg19Features vgg{nullptr};
+  int64_t step = 0;
+};
+
+json config_of(const TrainOptions& o) {
+  return {{"ngf", o.generator.ngf()},
+          {"depth", o.generator.depth()},
+          {"lr_upsampler", to_string(o.generator.lr_upsampler())},
+          {"upsample", to_string(o.generator.upsample())},
+          {"ndf", o.ndf},
+          {"adversarial", o.adversarial == Adversarial::Both ? "global+local"
+                          : o.adversarial == Adversarial::GlobalOnly ? "global (model3)" : "none (model2)"},
+          {"train_noise", o.train_noise},
+          {"batch", o.batch},
+          {"lr", o.lr},
+          {"betas", {o.beta1, o.beta2}},
+          {"lambda_pix", o.lambda_pix},
+          {"lambda_vgg", o.vgg19.empty() ? 0.0 : o.lambda_vgg},
+          {"perceptual_loss", o.vgg19.empty() ? "off: no VGG-19 weights given (--vgg19)" : "VGG-19 pool1-5, " + o.vgg19},
+          {"steps", o.steps},
+          {"phase1_steps", o.phase1_steps},
+          {"seed", o.seed}};
+}
+
+State build_state(const TrainOptions& o, torch::Device device) {
+  torch::manual_seed(o.seed);
+  State s;
+  s.g = Generator(o.generator);
+  s.dg = make_global_discriminator(o.ndf);
+  s.dl = make_local_discriminator(o.ndf);
+  s.g->to(device);
+  s.dg->to(device);
+  s.dl->to(device);
+  auto adam = [&](torch::nn::Module& m) {
+    return std::make_unique<torch::optim::Adam>(
+        m.parameters(), torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}));
+  };
+  s.opt_g = adam(*s.g);
+  s.opt_dg = adam(*s.dg);
+  s.opt_dl = adam(*s.dl);
+  if (!o.vgg19.empty()) {
+    s.vgg = Vgg19Features();
+    load_vgg19_weights(*s.vgg, o.vgg19);
+    s.vgg->to(device);
+  }
+  return s;
+}
+
+void save_checkpoint(const State& s, const TrainOptions& o) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive g, dg, dl, og, odg, odl;
+  s.g->save(g);
+  s.dg->save(dg);
+  s.dl->save(dl);
+  s.opt_g->save(og);
+  s.opt_dg->save(odg);
+  s.opt_dl->save(odl);
+  archive.write("generator", g);
+  archive.write("global_d", dg);
+  archive.write("local_d", dl);
+  archive.write("opt_g", og);
+  archive.write("opt_dg", odg);
+  archive.write("opt_dl", odl);
+  archive.write("step", torch::tensor(s.step, torch::kInt64));
+  archive.write("config", c10::IValue(config_of(o).dump()));
+  const fs::path final_path = fs::path(o.out_dir) / "checkpoint.pt";
+  const fs::path temp = fs::path(o.out_dir) / ("checkpoint.pt.tmp." + std::to_string(::getpid()));
+  archive.save_to(temp.string());
+  fs::rename(temp, final_path);  // atomic: a kill mid-write leaves the previous checkpoint intact
+}
+
+void load_checkpoint(State& s, const TrainOptions& o, torch::Device device) {
+  const fs::path path = fs::path(o.out_dir) / "checkpoint.pt";
+  if (!fs::exists(path)) throw std::runtime_error("--resume: no checkpoint at " + path.string());
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path.string(), device);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path.string() + ": unreadable checkpoint: " + e.what_without_backtrace());
+  }
+  c10::IValue config;
+  archive.read("config", config);
+  const json saved = json::parse(config.toStringRef());
+  const json now = config_of(o);
+  for (const char* key : {"ngf", "depth", "lr_upsampler", "upsample", "ndf"})
+    if (saved[key] != now[key])
+      throw std::runtime_error(path.string() + ": checkpoint has " + key + " = " + saved[key].dump() +
+                               ", the options say " + now[key].dump() + "; resume with the same architecture");
+  torch::serialize::InputArchive g, dg, dl, og, odg, odl;
+  archive.read("generator", g);
+  archive.read("global_d", dg);
+  archive.read("local_d", dl);
+  archive.read("opt_g", og);
+  archive.read("opt_dg", odg);
+  archive.read("opt_dl", odl);
+  s.g->load(g);
+  s.dg->load(dg);
+  s.dl->load(dl);
+  s.opt_g->load(og);
+  s.opt_dg->load(odg);
+  s.opt_dl->load(odl);
+  torch::Tensor step;
+  archive.read("step", step);
+  s.step = step.item<int64_t>();
+}
+
+// The training faces of `step`: a permutation per epoch seeded by (seed, epoch).
+std::vector<int64_t> batch_indices(const std::vector<int64_t>& train, int64_t batch, int64_t step, uint64_t seed) {
+  const int64_t n = static_cast<int64_t>(train.size());
+  std::vector<int64_t> out;
+  int64_t epoch = -1;
+  torch::Tensor order;
+  for (int64_t k = step * batch; k < (step + 1) * batch; ++k) {
+    if (k / n != epoch) {
+      epoch = k / n;
+      auto gen = seeded(seed * 7919 + static_cast<uint64_t>(epoch));
+      order = torch::randperm(n, gen, torch::kInt64);
+    }
+    out.push_back(train[order[k % n].item<int64_t>()]);
+  }
+  return out;
+}
+
+struct StepLosses {
+  double d_global = 0, d_local = 0, g_adv_global = 0, g_adv_local = 0, pix = 0, pix_masked = 0, pix_sharp = 0,
+         pix_blurred = 0, vgg = 0, g_total = 0;
+};
+
+StepLosses train_step(State& s, const TrainOptions& o, const Dataset& data, const std::vector<int64_t>& train,
+                      torch::Device device) {
+  auto gen = seeded(o.seed * 1000003 + static_cast<uint64_t>(s.step));
+  auto batch = data.batch(batch_indices(train, o.batch, s.step, o.seed));
+  // Horizontal flips, the paper's augmentation.
+  auto flip = torch::rand({o.batch}, gen) < 0.5;
+  auto hr = torch::where(flip.view({-1, 1, 1, 1}), batch.hr.flip({3}), batch.hr).to(device);
+  auto mask = torch::where(flip.view({-1, 1, 1, 1}), batch.mask.flip({3}), batch.mask).to(device);
+  const Degraded degraded = degrade(hr, mask, o.degradation, gen);
+
+  const bool use_global = o.adversarial != Adversarial::None;
+  const bool use_local = o.adversarial == Adversarial::Both && s.step >= o.phase1_steps;
+  StepLosses l;
+  auto out = s.g->forward(degraded.lr, {o.train_noise, o.seed + static_cast<uint64_t>(s.step)});
+  const auto condition = out.lr_features.detach();
+
+  if (use_global) {
+    auto loss = lsgan_discriminator_loss(s.dg->forward(torch::cat({condition, hr}, 1)),
+                                         s.dg->forward(torch::cat({condition, out.sharp.detach()}, 1)));
+    s.opt_dg->zero_grad();
+    loss.backward();
+    s.opt_dg->step();
+    l.d_global = loss.item<double>();
+  }
+  if (use_local) {
+    auto loss = lsgan_discriminator_loss(s.dl->forward(hr * mask), s.dl->forward(out.sharp.detach() * mask));
+    s.opt_dl->zero_grad();
+    loss.backward();
+    s.opt_dl->step();
+    l.d_local = loss.item<double>();
+  }
+
+  const PixelLoss pix = pixel_loss(out.sharp, hr, out.blurred, degraded.blurred_hr, mask);
+  auto total = o.lambda_pix * pix.total;
+  if (use_global) {
+    auto adv = lsgan_generator_loss(s.dg->forward(torch::cat({condition, out.sharp}, 1)));
+    total = total + adv;
+    l.g_adv_global = adv.item<double>();
+  }
+  if (use_local) {
+    auto adv = lsgan_generator_loss(s.dl->forward(out.sharp * mask));
+    total = total + adv;
+    l.g_adv_local = adv.item<double>();
+  }
+  if (!s.vgg.is_empty()) {
+    auto vgg = perceptual_loss(*s.vgg, out.sharp, hr);
+    total = total + o.lambda_vgg * vgg;
+    l.vgg = vgg.item<double>();
+  }
+  s.opt_g->zero_grad();
+  total.backward();
+  s.opt_g->step();
+  l.pix = pix.total.item<double>();
+  l.pix_masked = pix.masked.item<double>();
+  l.pix_sharp = pix.sharp.item<double>();
+  l.pix_blurred = pix.blurred.item<double>();
+  l.g_total = total.item<double>();
+  return l;
+}
+
+struct Validation {
+  double psnr = 0, ssim = 0, bicubic_psnr = 0, bicubic_ssim = 0;
+  int64_t faces = 0;
+};
+
+torch::Tensor bicubic_x8(const torch::Tensor& lr) {
+  namespace F = torch::nn::functional;
+  return F::interpolate(lr, F::InterpolateFuncOptions()
+                                .size(std::vector<int64_t>{kOutputSize, kOutputSize})
+                                .mode(torch::kBicubic)
+                                .align_corners(false))
+      .clamp(-1, 1);
+}
+
+Validation evaluate_validation(State& s, const TrainOptions& o, const Dataset& data, const std::vector<int64_t>& val,
+                    torch::Device device) {
+  Validation v;
+  if (val.empty()) return v;
+  s.g->eval();
+  torch::NoGradGuard no_grad;
+  for (std::size_t first = 0; first < val.size(); first += kValidationBatch) {
+    std::vector<int64_t> idx(val.begin() + first, val.begin() + std::min(val.size(), first + kValidationBatch));
+    auto batch = data.batch(idx);
+    auto hr = batch.hr.to(device), mask = batch.mask.to(device);
+    std::vector<torch::Tensor> lrs;
+    for (std::size_t i = 0; i < idx.size(); ++i)  // a fixed degradation per validation face
+      lrs.push_back(degrade_fixed(hr.slice(0, i, i + 1), mask.slice(0, i, i + 1), o.degradation,
+                                  kValidationSeed + static_cast<uint64_t>(idx[i])).lr);
+    auto lr = torch::cat(lrs);
+    auto sharp = s.g->forward(lr).sharp;
+    auto bicubic = bicubic_x8(lr);
+    v.psnr += psnr(sharp, hr).sum().item<double>();
+    v.ssim += ssim(sharp, hr).sum().item<double>();
+    v.bicubic_psnr += psnr(bicubic, hr).sum().item<double>();
+    v.bicubic_ssim += ssim(bicubic, hr).sum().item<double>();
+    v.faces += static_cast<int64_t>(idx.size());
+  }
+  v.psnr /= v.faces, v.ssim /= v.faces, v.bicubic_psnr /= v.faces, v.bicubic_ssim /= v.faces;
+  s.g->train();
+  return v;
+}
+
+void write_samples(State& s, const TrainOptions& o, const Dataset& data, const std::vector<int64_t>& faces,
+                   torch::Device device) {
+  if (faces.empty()) return;
+  std::vector<int64_t> idx(faces.begin(), faces.begin() + std::min<std::size_t>(4, faces.size()));
+  s.g->eval();
+  torch::NoGradGuard no_grad;
+  auto batch = data.batch(idx);
+  auto hr = batch.hr.to(device), mask = batch.mask.to(device);
+  std::vector<torch::Tensor> lrs;
+  for (std::size_t i = 0; i < idx.size(); ++i)
+    lrs.push_back(degrade_fixed(hr.slice(0, i, i + 1), mask.slice(0, i, i + 1), o.degradation,
+                                kValidationSeed + static_cast<uint64_t>(idx[i])).lr);
+  auto lr = torch::cat(lrs);
+  auto out = s.g->forward(lr);
+  namespace F = torch::nn::functional;
+  auto nearest = F::interpolate(lr, F::InterpolateFuncOptions().scale_factor(std::vector<double>{8, 8}).mode(torch::kNearest));
+  char name[64];
+  std::snprintf(name, sizeof name, "step-%07lld.png", static_cast<long long>(s.step));
+  write_sample_grid((fs::path(o.out_dir) / "samples" / name).string(), {nearest, out.blurred, out.sharp, hr});
+  s.g->train();
+}
+
+}  // namespace
+
+void request_stop() { g_stop = true; }
+
+TrainResult train(const TrainOptions& o, bool resume) {
+  validate(o.generator);
+  validate(o.degradation);
+  if (o.batch < 1 || o.steps < 0 || o.phase1_steps < 0 || o.ndf < 1)
+    throw std::runtime_error("batch and ndf must be >= 1, steps and phase1 steps >= 0");
+  const torch::Device device = resolve_device(o.device);
+  if (o.threads > 0) at::set_num_threads(o.threads);
+  else at::set_num_threads(std::max(1u, std::thread::hardware_concurrency()));
+  auto data = Dataset::open(o.data);
+  const auto train_faces = data->indices(Split::Train), val_faces = data->indices(Split::Validation);
+  if (train_faces.empty()) throw std::runtime_error(o.data + ": no training faces (split 'train' is empty)");
+  fs::create_directories(fs::path(o.out_dir) / "samples");
+
+  State s = build_state(o, device);
+  if (resume) load_checkpoint(s, o, device);
+  g_stop = false;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  const bool tty = isatty(STDERR_FILENO) && !o.quiet;
+  std::fprintf(stderr, "facesr-train: %zu training / %zu validation faces, %s, %d threads, ngf %lld, batch %lld, %s; %s\n",
+               train_faces.size(), val_faces.size(), device.is_cuda() ? "CUDA" : "CPU", at::get_num_threads(),
+               static_cast<long long>(o.generator.ngf()), static_cast<long long>(o.batch),
+               resume ? ("resuming at step " + std::to_string(s.step)).c_str() : "from scratch",
+               o.vgg19.empty() ? "NO perceptual loss (no --vgg19 weights given)" : "perceptual loss on");
+
+  const fs::path log_path = fs::path(o.out_dir) / "log.csv", val_path = fs::path(o.out_dir) / "validation.csv";
+  const bool new_log = !fs::exists(log_path) || !resume;
+  std::ofstream log(log_path, new_log ? std::ios::trunc : std::ios::app);
+  std::ofstream val_log(val_path, new_log ? std::ios::trunc : std::ios::app);
+  if (new_log) {
+    log << "step,phase,d_global,d_local,g_adv_global,g_adv_local,pix,pix_masked,pix_sharp,pix_blurred,vgg,g_total,seconds\n";
+    val_log << "step,psnr,ssim,bicubic_psnr,bicubic_ssim,faces\n";
+  }
+
+  TrainResult result;
+  Validation last;
+  auto run_validation = [&] {
+    last = evaluate_validation(s, o, *data, val_faces, device);
+    val_log << s.step << ',' << last.psnr << ',' << last.ssim << ',' << last.bicubic_psnr << ',' << last.bicubic_ssim
+            << ',' << last.faces << std::endl;
+    std::fprintf(stderr, "%sfacesr-train: step %lld validation PSNR %.2f dB SSIM %.4f (bicubic %.2f / %.4f, %lld faces)\n",
+                 tty ? "\n" : "", static_cast<long long>(s.step), last.psnr, last.ssim, last.bicubic_psnr,
+                 last.bicubic_ssim, static_cast<long long>(last.faces));
+  };
+
+  s.g->train();
+  const auto start = Clock::now();
+  const int64_t first_step = s.step;
+  try {
+    while (s.step < o.steps && !g_stop) {
+      const auto t0 = Clock::now();
+      const StepLosses l = train_step(s, o, *data, train_faces, device);
+      ++s.step;
+      const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      log << s.step << ',' << (s.step > o.phase1_steps ? 2 : 1) << ',' << l.d_global << ',' << l.d_local << ','
+          << l.g_adv_global << ',' << l.g_adv_local << ',' << l.pix << ',' << l.pix_masked << ',' << l.pix_sharp << ','
+          << l.pix_blurred << ',' << l.vgg << ',' << l.g_total << ',' << seconds << '\n';
+      const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+      const double per_step = elapsed / static_cast<double>(s.step - first_step);
+      if (tty || s.step % 50 == 0 || s.step == o.steps)
+        std::fprintf(stderr, "%sstep %lld/%lld  %.1f img/s  ETA %.0f s  L_pix %.4f  D_g %.3f  D_l %.3f  G %.3f%s",
+                     tty ? "\r" : "", static_cast<long long>(s.step), static_cast<long long>(o.steps),
+                     o.batch / per_step, per_step * static_cast<double>(o.steps - s.step), l.pix, l.d_global,
+                     l.d_local, l.g_total, tty ? "   " : "\n");
+      if (o.checkpoint_every > 0 && s.step % o.checkpoint_every == 0) save_checkpoint(s, o);
+      if (o.sample_every > 0 && s.step % o.sample_every == 0) write_samples(s, o, *data, val_faces.empty() ? train_faces : val_faces, device);
+      if (o.validate_every > 0 && s.step % o.validate_every == 0) run_validation();
+    }
+  } catch (const c10::Error& e) {
+    save_checkpoint(s, o);
+    throw std::runtime_error(std::string("LibTorch error at step ") + std::to_string(s.step) + " (checkpoint saved): " +
+                             e.what_without_backtrace());
+  }
+  log.flush();
+  save_checkpoint(s, o);
+  result.steps_done = s.step;
+  result.interrupted = g_stop;
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (tty) std::fprintf(stderr, "\n");
+  if (result.interrupted) {
+    std::fprintf(stderr, "facesr-train: stopped at step %lld; checkpoint saved, continue with --resume\n",
+                 static_cast<long long>(s.step));
+    return result;
+  }
+  run_validation();
+  result.val_psnr = last.psnr, result.val_ssim = last.ssim;
+  result.bicubic_psnr = last.bicubic_psnr, result.bicubic_ssim = last.bicubic_ssim;
+  export_checkpoint(o, (fs::path(o.out_dir) / "model.safetensors").string());
+  return result;
+}
+
+void export_checkpoint(const TrainOptions& o, const std::string& weights_path) {
+  const torch::Device device(torch::kCPU);
+  auto data = Dataset::open(o.data);
+  TrainOptions cpu = o;
+  cpu.vgg19.clear();  // not needed to export
+  State s = build_state(cpu, device);
+  load_checkpoint(s, o, device);
+  ModelMetadata metadata;
+  metadata.crop_rule = data->crop_rule();
+  json training = config_of(o);
+  training["steps_done"] = s.step;
+  training["dataset"] = {{"path", o.data},
+                         {"train_faces", data->indices(Split::Train).size()},
+                         {"validation_faces", data->indices(Split::Validation).size()},
+                         {"summary", json::parse(data->summary_json())}};
+  metadata.training = training.dump();
+  // The last validation row, if any.
+  std::ifstream val_log(fs::path(o.out_dir) / "validation.csv");
+  std::string line, last_line;
+  while (std::getline(val_log, line)) last_line = line;
+  json evaluation = json::object();
+  double step, p, ss, bp, bs, faces;
+  if (std::sscanf(last_line.c_str(), "%lf,%lf,%lf,%lf,%lf,%lf", &step, &p, &ss, &bp, &bs, &faces) == 6)
+    evaluation = {{"validation", {{"step", step}, {"psnr_db", p}, {"ssim", ss}, {"bicubic_psnr_db", bp},
+                                  {"bicubic_ssim", bs}, {"faces", faces},
+                                  {"protocol", "fixed motion-blur degradation per face (seed 20261125 + index); "
+                                               "PSNR on RGB, SSIM on Y (BT.601)"}}}};
+  metadata.evaluation = evaluation.dump();
+  s.g->eval();
+  save_generator(weights_path, *s.g, metadata);
+}
+
+}  // namespace facesr
