@@ -1,0 +1,178 @@
+#include "face_enhancer.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <opencv2/imgproc.hpp>
+
+namespace facesr {
+namespace {
+
+constexpr int kHogUpsampleBelow = 40;  // HOG misses faces under ~55 px without one 2x upsampling
+
+DetectorOptions detector_options(FaceSource source, const FrameSettings& settings) {
+  DetectorOptions options;
+  switch (source) {
+    case FaceSource::Hog:
+      options.backend = DetectorBackend::Hog;
+      options.upsample = settings.min_face_size < kHogUpsampleBelow ? 1 : 0;
+      break;
+    case FaceSource::Haar: options.backend = DetectorBackend::Cascade; break;
+    case FaceSource::Upstream: options.backend = DetectorBackend::External; break;
+  }
+  options.min_face_size = settings.min_face_size;
+  options.max_face_size = settings.max_face_size;
+  options.max_faces = settings.max_faces;
+  return options;
+}
+
+bool same_filters(const DetectorOptions& a, const DetectorOptions& b) {
+  return a.min_face_size == b.min_face_size && a.max_face_size == b.max_face_size &&
+         a.max_faces == b.max_faces && a.upsample == b.upsample;
+}
+
+CropRegion scaled(const CropRegion& r, int scale) { return {r.x * scale, r.y * scale, r.side * scale}; }
+FaceBox scaled(const FaceBox& b, int scale) { return {b.x * scale, b.y * scale, b.width * scale, b.height * scale}; }
+cv::Rect to_rect(const FaceBox& b) {
+  return {cvRound(b.x), cvRound(b.y), std::max(1, cvRound(b.width)), std::max(1, cvRound(b.height))};
+}
+
+// The 32x32 RGB crop of `region`: only the part of the region inside the frame is converted to RGB,
+// and extract_crop replicates its edges where the region leaves the frame.
+cv::Mat crop_face(const FramePlanes& source, const CropRegion& region) {
+  const ClippedRegion clip = clip_region(region, source.size());
+  if (clip.in_frame.empty()) {
+    const cv::Rect nearest(std::clamp(region.x + region.side / 2, 0, source.width - 1),
+                           std::clamp(region.y + region.side / 2, 0, source.height - 1), 1, 1);
+    return extract_crop(read_rgb(source, nearest), {0, 0, 1}, kCropSize);
+  }
+  const cv::Mat inside = read_rgb(source, clip.in_frame);
+  const CropRegion relative{region.x - clip.in_frame.x, region.y - clip.in_frame.y, region.side};
+  return extract_crop(inside, relative, kCropSize);
+}
+
+}  // namespace
+
+std::unique_ptr<FaceEnhancer> FaceEnhancer::create(const EnhancerConfig& config) {
+  std::unique_ptr<FaceEnhancer> enhancer(new FaceEnhancer());
+  enhancer->config_ = config;
+  EngineOptions options;
+  options.device = config.device;
+  options.threads = config.threads;
+  enhancer->engine_ = Engine::open(config.model_path, options);
+  enhancer->detector_ = Detector::create(detector_options(config.source, FrameSettings{}));
+
+  // One face through the warmed-up engine: the start-up estimate of the element's latency.
+  cv::Mat crop(kCropSize, kCropSize, CV_8UC3, cv::Scalar(128, 128, 128));
+  cv::Mat result(kResultSize, kResultSize, CV_8UC3);
+  const ImageView in{crop.data, crop.cols, crop.rows, crop.step};
+  const MutableImageView out{result.data, result.cols, result.rows, result.step};
+  const auto t0 = std::chrono::steady_clock::now();
+  enhancer->engine_->enhance(&in, &out, 1);
+  enhancer->face_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return enhancer;
+}
+
+FaceEnhancer::~FaceEnhancer() = default;
+
+void FaceEnhancer::reset() {
+  tracker_.reset();
+  previous_.clear();
+  frame_count_ = 0;
+}
+
+std::string FaceEnhancer::device_description() const { return engine_->device_description(); }
+
+std::string FaceEnhancer::model_name() const {
+  const std::string& path = engine_->weights_path();
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::vector<Detection> FaceEnhancer::detect(const FramePlanes& source, const std::vector<Detection>& upstream,
+                                            const FrameSettings& settings) {
+  const DetectorOptions wanted = detector_options(config_.source, settings);
+  if (!same_filters(wanted, detector_->options())) detector_ = Detector::create(wanted);
+  if (config_.source == FaceSource::Upstream) {
+    detector_->supply(upstream);
+    // The external detector only filters the boxes: it looks at the frame's size, not its pixels.
+    return detector_->detect({source.data[0], source.width, source.height,
+                              static_cast<std::size_t>(source.width), PixelFormat::Gray8});
+  }
+  const cv::Mat gray = luma(source);
+  return detector_->detect({gray.data, gray.cols, gray.rows, gray.step, PixelFormat::Gray8});
+}
+
+std::vector<const Track*> FaceEnhancer::select_faces(const std::vector<Track>& tracks, cv::Size frame,
+                                                     const FrameSettings& settings) const {
+  std::vector<const Track*> faces;
+  const cv::Rect2d whole(0, 0, frame.width, frame.height);
+  for (const Track& t : tracks) {
+    const double side = std::max(t.box.width, t.box.height);
+    if (side < settings.min_face_size) continue;
+    if (settings.max_face_size > 0 && side > settings.max_face_size) continue;
+    if ((cv::Rect2d(t.box.x, t.box.y, t.box.width, t.box.height) & whole).area() <= 0) continue;
+    faces.push_back(&t);
+  }
+  std::stable_sort(faces.begin(), faces.end(), [](const Track* a, const Track* b) { return a->score > b->score; });
+  if (settings.max_faces > 0 && faces.size() > static_cast<std::size_t>(settings.max_faces))
+    faces.resize(settings.max_faces);
+  return faces;
+}
+
+void FaceEnhancer::smooth(int track_id, cv::Mat& result, double weight) {
+  cv::Mat current;
+  result.convertTo(current, CV_32FC3);
+  auto previous = previous_.find(track_id);
+  if (previous != previous_.end() && weight > 0.0) {
+    current = (1.0 - weight) * current + weight * previous->second;
+    current.convertTo(result, CV_8UC3);
+  }
+  previous_[track_id] = current;
+}
+
+std::vector<FaceReport> FaceEnhancer::process(const FramePlanes& source, FramePlanes& target, int scale,
+                                              const std::vector<Detection>& upstream,
+                                              const FrameSettings& settings) {
+  const int interval = std::max(1, settings.detect_interval);
+  const std::vector<Track>& tracks = frame_count_++ % interval == 0
+                                         ? tracker_.update(detect(source, upstream, settings))
+                                         : tracker_.predict();
+  const std::vector<const Track*> faces = select_faces(tracks, source.size(), settings);
+
+  // All faces of the frame in one batch; crops are all taken before anything is pasted.
+  const CropRule& rule = engine_->metadata().crop_rule;
+  std::vector<CropRegion> regions;
+  std::vector<ImageView> in;
+  std::vector<MutableImageView> out;
+  crops_.resize(faces.size());
+  results_.resize(faces.size());
+  for (std::size_t i = 0; i < faces.size(); ++i) {
+    regions.push_back(crop_region_for_face(faces[i]->box, rule));
+    crops_[i] = crop_face(source, regions.back());
+    results_[i].create(kResultSize, kResultSize, CV_8UC3);
+    in.push_back({crops_[i].data, crops_[i].cols, crops_[i].rows, crops_[i].step});
+    out.push_back({results_[i].data, results_[i].cols, results_[i].rows, results_[i].step});
+  }
+  if (!faces.empty()) engine_->enhance(in.data(), out.data(), faces.size(), {settings.noise, 0, nullptr});
+
+  std::map<int, cv::Mat> kept;
+  std::vector<FaceReport> reports;
+  for (std::size_t i = 0; i < faces.size(); ++i) {
+    smooth(faces[i]->id, results_[i], settings.temporal_smoothing);
+    kept[faces[i]->id] = previous_[faces[i]->id];
+    paste_face(target, scaled(regions[i], scale), scaled(faces[i]->box, scale), results_[i]);
+    reports.push_back({faces[i]->id, scaled(faces[i]->box, scale), faces[i]->score, faces[i]->detected, true});
+  }
+  previous_ = std::move(kept);  // tracks not shown this frame start afresh
+
+  for (std::size_t i = 0; i < faces.size(); ++i) {
+    const cv::Rect box = to_rect(reports[i].box);
+    if (settings.mode == CompositeMode::Inset)
+      draw_inset(target, box, results_[i], std::clamp(2 * std::max(box.width, box.height), 48, kResultSize));
+    if (settings.annotate) draw_outline(target, box, std::max(1, scale), cv::Scalar(0, 255, 0));
+  }
+  return reports;
+}
+
+}  // namespace facesr

@@ -1,0 +1,112 @@
+// The facesr element's processing, as a plain C++ class kept behind an opaque pointer by
+// gstfacesr.cpp (as gst-plugins-bad's onnx element keeps its client): detector + tracker + engine +
+// compositing. No GObject types here, no LibTorch types either (engine.h hides them).
+//
+//   facesr::EnhancerConfig config;
+//   config.model_path = "facesr-default.safetensors";
+//   auto enhancer = facesr::FaceEnhancer::create(config);   // throws; see create()
+//   per frame:
+//     std::vector<facesr::FaceReport> faces = enhancer->process(source, target, 1, {}, settings);
+//
+// Per frame: find faces (the detector every `detect_interval` frames, the tracker's prediction in
+// between), keep those inside [min_face_size, max_face_size] (at most max_faces, highest score
+// first), crop each by the model's crop rule to 32x32, run all of them through the engine as one
+// batch, optionally blend each track's result with its previous one, and paste the results into the
+// target (compositing.h). Threading: one thread at a time (the element's streaming thread).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "compositing.h"
+#include "detector.h"
+#include "engine.h"
+#include "tracker.h"
+
+namespace facesr {
+
+enum class FaceSource {
+  Hog,       // dlib HOG (one 2x upsampling when min_face_size < 40 px)
+  Haar,      // OpenCV Haar cascade (opencv-data)
+  Upstream,  // boxes given with each frame (GstVideoRegionOfInterestMeta of type "face")
+};
+
+enum class CompositeMode {
+  Replace,     // enhanced faces replace the originals
+  Inset,       // ... and each is also shown enlarged beside it
+  SideBySide,  // the element shows the original and the enhanced frame next to each other
+};
+
+// Fixed from start() to stop().
+struct EnhancerConfig {
+  std::string model_path;
+  Device device = Device::Auto;
+  int threads = 0;  // 0 = all cores
+  FaceSource source = FaceSource::Haar;
+};
+
+// May change between frames.
+struct FrameSettings {
+  int detect_interval = 1;  // >= 1: run the detector on every Nth frame, predict in between
+  int min_face_size = 16;   // source pixels, larger side of the face box
+  int max_face_size = 0;    // source pixels; 0 = no limit
+  int max_faces = 0;        // 0 = no limit
+  double temporal_smoothing = 0.0;  // [0, 1): weight of a track's previous result
+  float noise = 0.0f;       // the paper's w/N strength; 0 = deterministic
+  bool annotate = false;    // outline each enhanced face
+  CompositeMode mode = CompositeMode::Replace;
+};
+
+struct FaceReport {
+  int track_id = 0;
+  FaceBox box;            // target pixels
+  double score = 0.0;     // of the last matching detection
+  bool detected = false;  // matched a detection on this frame (false: predicted by the tracker)
+  bool enhanced = false;  // its pixels were replaced by the model's result
+};
+
+class FaceEnhancer {
+ public:
+  // Opens the engine (throws facesr::Error: Kind::ModelFile for a missing/corrupt model, Kind::Device
+  // for CUDA requested without CUDA) and creates the detector (throws std::runtime_error when the
+  // Haar cascade file is missing).
+  static std::unique_ptr<FaceEnhancer> create(const EnhancerConfig& config);
+  ~FaceEnhancer();
+
+  // One frame. Faces are found and cropped in `source`; results are pasted into `target`, which is
+  // either the same picture (in place) or `scale` times larger (already filled with the resized
+  // source). `upstream`: the faces given with this frame (source pixels), used with
+  // FaceSource::Upstream. Throws facesr::Error or std::exception on failure.
+  std::vector<FaceReport> process(const FramePlanes& source, FramePlanes& target, int scale,
+                                  const std::vector<Detection>& upstream, const FrameSettings& settings);
+
+  void reset();  // forgets tracks and previous results (after a flush, seek or new caps)
+
+  std::string device_description() const;
+  std::string model_name() const;  // the weights file's name
+  double face_ms() const { return face_ms_; }  // one face through the engine, measured in create()
+
+ private:
+  FaceEnhancer() = default;
+  std::vector<Detection> detect(const FramePlanes& source, const std::vector<Detection>& upstream,
+                                const FrameSettings& settings);
+  std::vector<const Track*> select_faces(const std::vector<Track>& tracks, cv::Size frame,
+                                         const FrameSettings& settings) const;
+  void smooth(int track_id, cv::Mat& result, double weight);
+
+  EnhancerConfig config_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Detector> detector_;
+  Tracker tracker_;
+  int64_t frame_count_ = 0;
+  double face_ms_ = 0.0;
+  std::vector<cv::Mat> crops_, results_;     // reused per frame
+  std::map<int, cv::Mat> previous_;          // track id -> last result (CV_32FC3), for smoothing
+};
+
+}  // namespace facesr

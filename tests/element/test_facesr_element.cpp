@@ -1,0 +1,567 @@
+// Tests of the facesr GStreamer element (gst-plugin/) with GstHarness on small synthetic frames.
+// Faces come from upstream GstVideoRegionOfInterestMeta (detector=upstream), so no real face is
+// needed; the model is the random-weights fixture tests/make_test_model.cpp makes (FACESR_TEST_MODEL).
+// The environment (tests/element/meson.build) loads only the plugin from the build tree, with a
+// registry file of its own.
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine.h"  // facesr::cuda_available
+
+namespace {
+
+const char* const kAllFormats[] = {"RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR",
+                                   "RGBA", "BGRA", "ARGB", "ABGR", "I420", "NV12"};
+
+struct Box {
+  int x, y, w, h;
+};
+
+// A facesr with the test model, detector=upstream, and `props` ("name=value name=value").
+GstElement* make_facesr(const std::string& props, GstBus* bus = nullptr) {
+  GstElement* e = gst_element_factory_make("facesr", nullptr);
+  EXPECT_NE(e, nullptr) << "facesr not found: is GST_PLUGIN_PATH the build's gst-plugin/?";
+  if (e == nullptr) return nullptr;
+  gst_object_ref_sink(e);
+  g_object_set(e, "model", FACESR_TEST_MODEL, "threads", 1, nullptr);
+  gst_util_set_object_arg(G_OBJECT(e), "detector", "upstream");
+  std::istringstream words(props);
+  std::string word;
+  while (words >> word) {
+    const auto eq = word.find('=');
+    gst_util_set_object_arg(G_OBJECT(e), word.substr(0, eq).c_str(), word.substr(eq + 1).c_str());
+  }
+  if (bus) gst_element_set_bus(e, bus);
+  return e;
+}
+
+class ElementTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { gst_init(nullptr, nullptr); }
+
+  void TearDown() override {
+    if (harness_) gst_harness_teardown(harness_);
+    if (bus_) {
+      gst_bus_set_flushing(bus_, TRUE);
+      gst_object_unref(bus_);
+    }
+  }
+
+  GstHarness* start(const std::string& props, const char* format, int width, int height) {
+    bus_ = gst_bus_new();
+    GstElement* e = make_facesr(props, bus_);
+    harness_ = gst_harness_new_with_element(e, "sink", "src");
+    gst_object_unref(e);
+    gst_harness_set_src_caps(harness_, caps(format, width, height));
+    return harness_;
+  }
+
+  static GstCaps* caps(const char* format, int width, int height) {
+    return gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, format, "width", G_TYPE_INT, width,
+                               "height", G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION, 25, 1, nullptr);
+  }
+
+  // A frame with smooth structure and some noise in every plane (padding bytes too).
+  static GstBuffer* make_frame(const char* format, int width, int height, unsigned seed = 1) {
+    GstVideoInfo info;
+    gst_video_info_set_format(&info, gst_video_format_from_string(format), width, height);
+    GstBuffer* buffer = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+    GstMapInfo map;
+    gst_buffer_map(buffer, &map, GST_MAP_WRITE);
+    unsigned state = seed * 2654435761u;
+    for (gsize i = 0; i < map.size; ++i) {
+      state = state * 1664525u + 1013904223u;
+      const gsize row = i / 97, col = i % 97;
+      map.data[i] = static_cast<guint8>(40 + (row * 3 + col * 2) % 150 + (state >> 28));
+    }
+    gst_buffer_unmap(buffer, &map);
+    gst_buffer_add_video_meta(buffer, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_INFO_FORMAT(&info), width, height);
+    return buffer;
+  }
+
+  static void add_faces(GstBuffer* buffer, const std::vector<Box>& faces) {
+    for (const Box& b : faces) gst_buffer_add_video_region_of_interest_meta(buffer, "face", b.x, b.y, b.w, b.h);
+  }
+
+  static std::vector<guint8> bytes(GstBuffer* buffer) {
+    GstMapInfo map;
+    gst_buffer_map(buffer, &map, GST_MAP_READ);
+    std::vector<guint8> copy(map.data, map.data + map.size);
+    gst_buffer_unmap(buffer, &map);
+    return copy;
+  }
+
+  // facesr's own ROI metas (with the "facesr" params).
+  static std::vector<GstVideoRegionOfInterestMeta*> facesr_metas(GstBuffer* buffer) {
+    std::vector<GstVideoRegionOfInterestMeta*> metas;
+    gpointer state = nullptr;
+    GstMeta* meta;
+    while ((meta = gst_buffer_iterate_meta_filtered(buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+      auto* roi = reinterpret_cast<GstVideoRegionOfInterestMeta*>(meta);
+      if (gst_video_region_of_interest_meta_get_param(roi, "facesr")) metas.push_back(roi);
+    }
+    return metas;
+  }
+
+  // The "facesr" element messages posted so far.
+  std::vector<GstMessage*> messages() {
+    std::vector<GstMessage*> found;
+    while (GstMessage* m = gst_bus_pop_filtered(bus_, GST_MESSAGE_ELEMENT)) {
+      if (gst_message_has_name(m, "facesr"))
+        found.push_back(m);
+      else
+        gst_message_unref(m);
+    }
+    return found;
+  }
+
+  // Bytes of `a` and `b` differ only at pixels inside one of `allowed` (frame pixels), for every
+  // plane of `format` (chroma planes: the subsampled rectangles, grown by one sample).
+  static ::testing::AssertionResult changes_only_inside(const char* format, int width, int height, GstBuffer* a,
+                                                        GstBuffer* b, const std::vector<Box>& allowed,
+                                                        int* changed_inside = nullptr) {
+    GstVideoInfo info;
+    gst_video_info_set_format(&info, gst_video_format_from_string(format), width, height);
+    GstVideoFrame fa, fb;
+    gst_video_frame_map(&fa, &info, a, GST_MAP_READ);
+    gst_video_frame_map(&fb, &info, b, GST_MAP_READ);
+    int outside = 0, inside = 0;
+    for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&fa); ++p) {
+      const int comp = p == 0 ? 0 : 1;
+      const int pw = GST_VIDEO_FRAME_COMP_WIDTH(&fa, comp), ph = GST_VIDEO_FRAME_COMP_HEIGHT(&fa, comp);
+      const int sx = pw < width ? 2 : 1;
+      const int sy = ph < height ? 2 : 1;
+      const int bytes_per_px = GST_VIDEO_FRAME_COMP_PSTRIDE(&fa, comp);
+      for (int y = 0; y < ph; ++y) {
+        const guint8* ra = static_cast<guint8*>(GST_VIDEO_FRAME_PLANE_DATA(&fa, p)) + y * GST_VIDEO_FRAME_PLANE_STRIDE(&fa, p);
+        const guint8* rb = static_cast<guint8*>(GST_VIDEO_FRAME_PLANE_DATA(&fb, p)) + y * GST_VIDEO_FRAME_PLANE_STRIDE(&fb, p);
+        for (int x = 0; x < pw; ++x) {
+          if (std::memcmp(ra + x * bytes_per_px, rb + x * bytes_per_px, bytes_per_px) == 0) continue;
+          bool ok = false;
+          for (const Box& box : allowed)
+            ok |= x * sx >= box.x - sx && x * sx < box.x + box.w + sx && y * sy >= box.y - sy && y * sy < box.y + box.h + sy;
+          (ok ? inside : outside)++;
+        }
+      }
+    }
+    gst_video_frame_unmap(&fa);
+    gst_video_frame_unmap(&fb);
+    if (changed_inside) *changed_inside = inside;
+    if (outside > 0) return ::testing::AssertionFailure() << outside << " samples changed outside the face regions";
+    return ::testing::AssertionSuccess();
+  }
+
+  // The crop region of the test model's crop rule (side 1.5 x the larger side, same centre).
+  static Box region_of(const Box& face) {
+    const int side = static_cast<int>(std::lround(1.5 * std::max(face.w, face.h)));
+    const double cx = face.x + face.w / 2.0, cy = face.y + face.h / 2.0;
+    return {static_cast<int>(std::lround(cx - side / 2.0)), static_cast<int>(std::lround(cy - side / 2.0)), side, side};
+  }
+
+  GstHarness* harness_ = nullptr;
+  GstBus* bus_ = nullptr;
+};
+
+TEST_F(ElementTest, EveryFormatRoundTripsUnchangedWithoutFaces) {
+  for (const char* format : kAllFormats) {
+    SCOPED_TRACE(format);
+    GstHarness* h = start("", format, 67, 35);
+    GstBuffer* in = make_frame(format, 67, 35);
+    const std::vector<guint8> before = bytes(in);
+    GstBuffer* out = gst_harness_push_and_pull(h, in);
+    ASSERT_NE(out, nullptr);
+    EXPECT_EQ(bytes(out), before);
+    GstCaps* out_caps = gst_pad_get_current_caps(h->sinkpad);
+    GstCaps* expected = caps(format, 67, 35);
+    EXPECT_TRUE(gst_caps_is_equal(out_caps, expected)) << gst_caps_to_string(out_caps);
+    EXPECT_TRUE(facesr_metas(out).empty());
+    EXPECT_TRUE(messages().empty());
+    gst_caps_unref(expected);
+    gst_caps_unref(out_caps);
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+    harness_ = nullptr;
+    gst_object_unref(bus_);
+    bus_ = nullptr;
+  }
+}
+
+TEST_F(ElementTest, ReplaceChangesPixelsOnlyInsideFaceRegionsInEveryFormat) {
+  const std::vector<Box> faces = {{40, 30, 30, 30}, {110, 60, 24, 26}};
+  std::vector<Box> regions;
+  for (const Box& f : faces) regions.push_back(region_of(f));
+  for (const char* format : kAllFormats) {
+    SCOPED_TRACE(format);
+    GstHarness* h = start("", format, 161, 121);
+    GstBuffer* in = make_frame(format, 161, 121);
+    add_faces(in, faces);
+    GstBuffer* original = gst_buffer_copy_deep(in);
+    GstBuffer* out = gst_harness_push_and_pull(h, in);
+    ASSERT_NE(out, nullptr);
+    int changed = 0;
+    EXPECT_TRUE(changes_only_inside(format, 161, 121, original, out, regions, &changed));
+    EXPECT_GT(changed, 200) << "the faces were not enhanced";
+    EXPECT_EQ(facesr_metas(out).size(), 2u);
+    gst_buffer_unref(original);
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+    harness_ = nullptr;
+    gst_object_unref(bus_);
+    bus_ = nullptr;
+  }
+}
+
+TEST_F(ElementTest, TimestampsDurationAndFlagsPassThrough) {
+  GstHarness* h = start("", "I420", 96, 64);
+  GstBuffer* in = make_frame("I420", 96, 64);
+  add_faces(in, {{30, 20, 24, 24}});
+  GST_BUFFER_PTS(in) = 3 * GST_SECOND;
+  GST_BUFFER_DTS(in) = 2 * GST_SECOND;
+  GST_BUFFER_DURATION(in) = 40 * GST_MSECOND;
+  GST_BUFFER_OFFSET(in) = 75;
+  GST_BUFFER_FLAG_SET(in, GST_BUFFER_FLAG_DELTA_UNIT);
+  GST_BUFFER_FLAG_SET(in, GST_BUFFER_FLAG_MARKER);
+  GstBuffer* out = gst_harness_push_and_pull(h, in);
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(GST_BUFFER_PTS(out), 3 * GST_SECOND);
+  EXPECT_EQ(GST_BUFFER_DTS(out), 2 * GST_SECOND);
+  EXPECT_EQ(GST_BUFFER_DURATION(out), 40 * GST_MSECOND);
+  EXPECT_TRUE(GST_BUFFER_FLAG_IS_SET(out, GST_BUFFER_FLAG_DELTA_UNIT));
+  EXPECT_TRUE(GST_BUFFER_FLAG_IS_SET(out, GST_BUFFER_FLAG_MARKER));
+  gst_buffer_unref(out);
+}
+
+TEST_F(ElementTest, MetasAndMessagesDescribeTheFacesAndSaySynthesized) {
+  GstHarness* h = start("", "RGB", 200, 150);
+  GstBuffer* in = make_frame("RGB", 200, 150);
+  const std::vector<Box> faces = {{20, 30, 40, 40}, {120, 50, 32, 32}};
+  add_faces(in, faces);
+  GST_BUFFER_PTS(in) = 0;
+  GST_BUFFER_DURATION(in) = 40 * GST_MSECOND;
+  GstBuffer* out = gst_harness_push_and_pull(h, in);
+  ASSERT_NE(out, nullptr);
+
+  const auto metas = facesr_metas(out);
+  ASSERT_EQ(metas.size(), 2u);
+  std::vector<int> ids;
+  for (std::size_t i = 0; i < metas.size(); ++i) {
+    GstVideoRegionOfInterestMeta* roi = metas[i];
+    EXPECT_EQ(roi->roi_type, g_quark_from_string("face"));
+    bool matched = false;
+    for (const Box& f : faces)
+      matched |= std::abs(static_cast<int>(roi->x) - f.x) <= 1 && std::abs(static_cast<int>(roi->y) - f.y) <= 1 &&
+                 std::abs(static_cast<int>(roi->w) - f.w) <= 1 && std::abs(static_cast<int>(roi->h) - f.h) <= 1;
+    EXPECT_TRUE(matched) << roi->x << "," << roi->y << " " << roi->w << "x" << roi->h;
+    GstStructure* p = gst_video_region_of_interest_meta_get_param(roi, "facesr");
+    gboolean synthesized = FALSE, enhanced = FALSE;
+    int id = 0;
+    EXPECT_TRUE(gst_structure_get_boolean(p, "synthesized", &synthesized) && synthesized);
+    EXPECT_TRUE(gst_structure_get_boolean(p, "enhanced", &enhanced) && enhanced);
+    EXPECT_TRUE(gst_structure_get_int(p, "track-id", &id));
+    EXPECT_STREQ(gst_structure_get_string(p, "model"), "test-model-ngf4.safetensors");
+    EXPECT_TRUE(gst_structure_has_field(p, "score"));
+    ids.push_back(id);
+  }
+  EXPECT_NE(ids[0], ids[1]);
+
+  auto msgs = messages();
+  ASSERT_EQ(msgs.size(), 1u);
+  const GstStructure* s = gst_message_get_structure(msgs[0]);
+  guint64 timestamp = 1, duration = 0, running_time = 1, stream_time = 1;
+  EXPECT_TRUE(gst_structure_get_uint64(s, "timestamp", &timestamp));
+  EXPECT_TRUE(gst_structure_get_uint64(s, "duration", &duration));
+  EXPECT_TRUE(gst_structure_get_uint64(s, "running-time", &running_time));
+  EXPECT_TRUE(gst_structure_get_uint64(s, "stream-time", &stream_time));
+  EXPECT_EQ(timestamp, 0u);
+  EXPECT_EQ(running_time, 0u);
+  EXPECT_EQ(stream_time, 0u);
+  EXPECT_EQ(duration, 40 * GST_MSECOND);
+  gboolean synthesized = FALSE;
+  EXPECT_TRUE(gst_structure_get_boolean(s, "synthesized", &synthesized) && synthesized);
+  const GValue* list = gst_structure_get_value(s, "faces");
+  ASSERT_TRUE(list && GST_VALUE_HOLDS_LIST(list));
+  ASSERT_EQ(gst_value_list_get_size(list), 2u);
+  for (guint i = 0; i < 2; ++i) {
+    const GstStructure* face = gst_value_get_structure(gst_value_list_get_value(list, i));
+    guint x, y, w, hgt;
+    int id;
+    ASSERT_TRUE(gst_structure_get(face, "x", G_TYPE_UINT, &x, "y", G_TYPE_UINT, &y, "width", G_TYPE_UINT, &w,
+                                  "height", G_TYPE_UINT, &hgt, "track-id", G_TYPE_INT, &id, nullptr));
+    EXPECT_EQ(x, metas[i]->x);
+    EXPECT_EQ(y, metas[i]->y);
+    EXPECT_EQ(w, metas[i]->w);
+    EXPECT_EQ(hgt, metas[i]->h);
+    EXPECT_EQ(id, ids[i]);
+    gboolean face_synthesized = FALSE;
+    EXPECT_TRUE(gst_structure_get_boolean(face, "synthesized", &face_synthesized) && face_synthesized);
+  }
+  for (GstMessage* m : msgs) gst_message_unref(m);
+  gst_buffer_unref(out);
+}
+
+TEST_F(ElementTest, UpstreamModeUsesOnlyTheGivenBoxesAndSizeLimits) {
+  GstHarness* h = start("min-face-size=20 max-face-size=60", "BGRx", 200, 150);
+  GstBuffer* in = make_frame("BGRx", 200, 150);
+  add_faces(in, {{10, 10, 12, 12}, {60, 40, 40, 40}, {120, 20, 70, 70}});  // too small, kept, too large
+  gst_buffer_add_video_region_of_interest_meta(in, "person", 0, 0, 50, 50);  // not a face
+  GstBuffer* original = gst_buffer_copy_deep(in);
+  GstBuffer* out = gst_harness_push_and_pull(h, in);
+  const auto metas = facesr_metas(out);
+  ASSERT_EQ(metas.size(), 1u);
+  EXPECT_EQ(metas[0]->x, 60u);
+  EXPECT_EQ(metas[0]->w, 40u);
+  EXPECT_TRUE(changes_only_inside("BGRx", 200, 150, original, out, {region_of({60, 40, 40, 40})}));
+  gst_buffer_unref(original);
+  gst_buffer_unref(out);
+}
+
+TEST_F(ElementTest, DetectIntervalKeepsIdsAndBoxesBetweenDetections) {
+  GstHarness* h = start("detect-interval=4", "RGB", 160, 120);
+  std::vector<int> ids;
+  std::vector<guint> xs;
+  for (int frame = 0; frame < 8; ++frame) {
+    GstBuffer* in = make_frame("RGB", 160, 120, frame + 1);
+    // Boxes only where the detector runs (frames 0 and 4); the tracker predicts in between.
+    if (frame % 4 == 0) add_faces(in, {{50 + frame, 40, 36, 36}});
+    GST_BUFFER_PTS(in) = frame * 40 * GST_MSECOND;
+    GstBuffer* out = gst_harness_push_and_pull(h, in);
+    const auto metas = facesr_metas(out);
+    ASSERT_EQ(metas.size(), 1u) << "frame " << frame << ": the face blinked";
+    int id = 0;
+    gst_structure_get_int(gst_video_region_of_interest_meta_get_param(metas[0], "facesr"), "track-id", &id);
+    ids.push_back(id);
+    xs.push_back(metas[0]->x);
+    gst_buffer_unref(out);
+  }
+  for (int id : ids) EXPECT_EQ(id, ids[0]);
+  for (guint x : xs) EXPECT_NEAR(static_cast<int>(x), 52, 4);
+}
+
+TEST_F(ElementTest, OutputScaleAndModesGiveTheRightCapsAndSizes) {
+  struct Case {
+    const char* props;
+    int width, height;
+  } cases[] = {
+      {"output-scale=2", 120, 80}, {"output-scale=4", 240, 160},   {"output-scale=8", 480, 320},
+      {"mode=inset", 60, 40},      {"mode=side-by-side", 120, 40}, {"mode=side-by-side output-scale=2", 240, 80},
+  };
+  for (const char* format : {"RGB", "I420", "NV12", "ABGR"}) {
+    for (const Case& c : cases) {
+      SCOPED_TRACE(std::string(format) + " " + c.props);
+      GstHarness* h = start(c.props, format, 60, 40);
+      GstBuffer* in = make_frame(format, 60, 40);
+      add_faces(in, {{20, 10, 20, 20}});
+      GstBuffer* out = gst_harness_push_and_pull(h, in);
+      ASSERT_NE(out, nullptr);
+      GstCaps* out_caps = gst_pad_get_current_caps(h->sinkpad);
+      GstVideoInfo info;
+      ASSERT_TRUE(gst_video_info_from_caps(&info, out_caps));
+      EXPECT_EQ(GST_VIDEO_INFO_WIDTH(&info), c.width);
+      EXPECT_EQ(GST_VIDEO_INFO_HEIGHT(&info), c.height);
+      EXPECT_STREQ(gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info)), format);
+      EXPECT_GE(gst_buffer_get_size(out), GST_VIDEO_INFO_SIZE(&info));
+      const auto metas = facesr_metas(out);
+      ASSERT_EQ(metas.size(), 1u);
+      const int scale = c.height / 40;
+      const int offset = std::strstr(c.props, "side-by-side") ? c.width / 2 : 0;
+      EXPECT_NEAR(static_cast<int>(metas[0]->x), offset + 20 * scale, 1);
+      EXPECT_NEAR(static_cast<int>(metas[0]->w), 20 * scale, 1);
+      gst_caps_unref(out_caps);
+      gst_buffer_unref(out);
+      gst_harness_teardown(h);
+      harness_ = nullptr;
+      gst_object_unref(bus_);
+      bus_ = nullptr;
+    }
+  }
+}
+
+TEST_F(ElementTest, SideBySideLeftHalfIsTheOriginal) {
+  GstHarness* h = start("mode=side-by-side", "RGBx", 64, 48);
+  GstBuffer* in = make_frame("RGBx", 64, 48);
+  add_faces(in, {{16, 10, 24, 24}});
+  GstBuffer* original = gst_buffer_copy_deep(in);
+  GstBuffer* out = gst_harness_push_and_pull(h, in);
+  GstMapInfo a, b;
+  gst_buffer_map(original, &a, GST_MAP_READ);
+  gst_buffer_map(out, &b, GST_MAP_READ);
+  int left_differs = 0, right_differs = 0;
+  for (int y = 0; y < 48; ++y) {
+    left_differs += std::memcmp(a.data + y * 64 * 4, b.data + y * 128 * 4, 64 * 4) != 0;
+    right_differs += std::memcmp(a.data + y * 64 * 4, b.data + y * 128 * 4 + 64 * 4, 64 * 4) != 0;
+  }
+  EXPECT_EQ(left_differs, 0);
+  EXPECT_GT(right_differs, 10);
+  gst_buffer_unmap(original, &a);
+  gst_buffer_unmap(out, &b);
+  gst_buffer_unref(original);
+  gst_buffer_unref(out);
+}
+
+TEST_F(ElementTest, TinyOddAndLargeFrames) {
+  struct Case {
+    const char* format;
+    int width, height;
+    std::vector<Box> faces;
+  } cases[] = {
+      {"RGB", 1, 1, {}},
+      {"I420", 1, 1, {}},
+      {"NV12", 3, 3, {{0, 0, 3, 3}}},
+      {"I420", 33, 17, {{5, 2, 20, 14}}},
+      {"NV12", 101, 75, {{90, 60, 30, 30}}},  // runs off the bottom-right corner
+      {"BGR", 4096, 2160, {{2000, 1000, 60, 60}, {4070, 2140, 40, 40}}},
+      {"I420", 4096, 2160, {{100, 100, 80, 80}}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.format) + " " + std::to_string(c.width) + "x" + std::to_string(c.height));
+    GstHarness* h = start("min-face-size=1", c.format, c.width, c.height);
+    GstBuffer* in = make_frame(c.format, c.width, c.height);
+    add_faces(in, c.faces);
+    GstBuffer* original = gst_buffer_copy_deep(in);
+    GstBuffer* out = gst_harness_push_and_pull(h, in);
+    ASSERT_NE(out, nullptr);
+    std::vector<Box> regions;
+    for (const Box& f : c.faces) regions.push_back(region_of(f));
+    EXPECT_TRUE(changes_only_inside(c.format, c.width, c.height, original, out, regions));
+    EXPECT_EQ(facesr_metas(out).size(), c.faces.size());
+    for (GstVideoRegionOfInterestMeta* m : facesr_metas(out)) {
+      EXPECT_LE(m->x + m->w, static_cast<guint>(c.width));
+      EXPECT_LE(m->y + m->h, static_cast<guint>(c.height));
+    }
+    gst_buffer_unref(original);
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+    harness_ = nullptr;
+    gst_object_unref(bus_);
+    bus_ = nullptr;
+  }
+}
+
+TEST_F(ElementTest, CapsRenegotiationMidStream) {
+  GstHarness* h = start("", "RGB", 80, 60);
+  GstBuffer* out = gst_harness_push_and_pull(h, make_frame("RGB", 80, 60));
+  ASSERT_NE(out, nullptr);
+  gst_buffer_unref(out);
+  gst_harness_set_src_caps(h, caps("NV12", 162, 94));
+  GstBuffer* in = make_frame("NV12", 162, 94);
+  add_faces(in, {{60, 30, 32, 32}});
+  out = gst_harness_push_and_pull(h, in);
+  ASSERT_NE(out, nullptr);
+  GstCaps* out_caps = gst_pad_get_current_caps(h->sinkpad);
+  GstCaps* expected = caps("NV12", 162, 94);
+  EXPECT_TRUE(gst_caps_is_equal(out_caps, expected));
+  EXPECT_EQ(facesr_metas(out).size(), 1u);
+  gst_caps_unref(expected);
+  gst_caps_unref(out_caps);
+  gst_buffer_unref(out);
+}
+
+TEST_F(ElementTest, DisabledPassesFramesThroughUntouched) {
+  GstHarness* h = start("enabled=false", "RGB", 80, 60);
+  GstBuffer* in = make_frame("RGB", 80, 60);
+  add_faces(in, {{20, 20, 30, 30}});
+  const std::vector<guint8> before = bytes(in);
+  GstBuffer* out = gst_harness_push_and_pull(h, in);
+  EXPECT_EQ(bytes(out), before);
+  EXPECT_TRUE(facesr_metas(out).empty());
+  gst_buffer_unref(out);
+}
+
+TEST_F(ElementTest, LateFramesPassThroughUnenhancedNotDropped) {
+  GstHarness* h = start("", "RGB", 80, 60);
+  gst_harness_play(h);
+  // Downstream says: anything with running time up to 10 s is late.
+  ASSERT_TRUE(gst_harness_push_upstream_event(
+      h, gst_event_new_qos(GST_QOS_TYPE_UNDERFLOW, 2.0, 5 * GST_SECOND, 5 * GST_SECOND)));
+  GstBuffer* in = make_frame("RGB", 80, 60);
+  add_faces(in, {{20, 20, 30, 30}});
+  GST_BUFFER_PTS(in) = 1 * GST_SECOND;
+  const std::vector<guint8> before = bytes(in);
+  GstBuffer* out = gst_harness_push_and_pull(h, in);
+  ASSERT_NE(out, nullptr) << "a late frame was dropped";
+  EXPECT_EQ(bytes(out), before);
+  EXPECT_TRUE(facesr_metas(out).empty());
+  gst_buffer_unref(out);
+
+  in = make_frame("RGB", 80, 60);
+  add_faces(in, {{20, 20, 30, 30}});
+  GST_BUFFER_PTS(in) = 11 * GST_SECOND;  // on time again
+  out = gst_harness_push_and_pull(h, in);
+  EXPECT_EQ(facesr_metas(out).size(), 1u);
+  gst_buffer_unref(out);
+}
+
+TEST_F(ElementTest, LatencyQueryAddsProcessingTime) {
+  GstHarness* h = start("", "RGB", 80, 60);
+  gst_harness_set_upstream_latency(h, 10 * GST_MSECOND);
+  GstBuffer* in = make_frame("RGB", 80, 60);
+  add_faces(in, {{20, 20, 30, 30}});
+  gst_buffer_unref(gst_harness_push_and_pull(h, in));
+  GstQuery* query = gst_query_new_latency();
+  ASSERT_TRUE(gst_pad_peer_query(h->sinkpad, query));
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = 0;
+  gst_query_parse_latency(query, &live, &min, &max);
+  EXPECT_GT(min, 10 * GST_MSECOND);
+  gst_query_unref(query);
+}
+
+// The change to PAUSED must fail, with an error message that says what to do.
+void expect_start_fails(const std::string& props, const char* needle) {
+  GstBus* bus = gst_bus_new();
+  GstElement* e = make_facesr(props, bus);
+  EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  ASSERT_NE(msg, nullptr) << "no error message";
+  GError* error = nullptr;
+  gchar* debug = nullptr;
+  gst_message_parse_error(msg, &error, &debug);
+  const std::string text = std::string(error->message) + " " + (debug ? debug : "");
+  EXPECT_NE(text.find(needle), std::string::npos) << text;
+  EXPECT_EQ(error->domain, GST_RESOURCE_ERROR);
+  g_error_free(error);
+  g_free(debug);
+  gst_message_unref(msg);
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_object_unref(e);
+  gst_bus_set_flushing(bus, TRUE);
+  gst_object_unref(bus);
+}
+
+TEST_F(ElementTest, MissingModelFailsTheChangeToPaused) {
+  expect_start_fails("model=/nonexistent/facesr.safetensors", "Set the model property");
+}
+
+TEST_F(ElementTest, CorruptModelFailsTheChangeToPaused) {
+  const std::string path = ::testing::TempDir() + "corrupt-model.safetensors";
+  std::ofstream(path) << "this is not a safetensors file, just text that is long enough to have a header";
+  expect_start_fails("model=" + path, "Could not load the facesr model");
+  std::remove(path.c_str());
+}
+
+TEST_F(ElementTest, CudaWithoutCudaFailsTheChangeToPaused) {
+  if (facesr::cuda_available()) GTEST_SKIP() << "this machine has CUDA";
+  expect_start_fails("device=cuda", "device=cpu");
+}
+
+TEST_F(ElementTest, TwoHundredStateChangesNullPlaying) {
+  GstElement* facesr = make_facesr("");
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_NE(gst_element_set_state(facesr, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE) << "cycle " << i;
+    ASSERT_EQ(gst_element_set_state(facesr, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS) << "cycle " << i;
+  }
+  gst_object_unref(facesr);
+}
+
+}  // namespace
