@@ -9,7 +9,7 @@ packages=(
   # build
   build-essential meson ninja-build pkg-config cmake
   # model/ and training/: LibTorch (CPU) and small well-kept libraries
-  libtorch-dev nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
+  libtorch-dev libgloo-dev nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
   # tests, benchmarks, fuzzing
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev valgrind
   # facedetect/: dlib (HOG, 68-point landmarks, example faces), OpenCV (cascades, imaging)

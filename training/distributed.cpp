@@ -1,0 +1,139 @@
+#include "distributed.h"
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+namespace facesr {
+
+struct Distributed::Impl {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  std::string backend;
+  torch::Device device{torch::kCPU};
+};
+
+namespace {
+
+int env_int(const char* name, int fallback) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return fallback;
+  char* end = nullptr;
+  const long parsed = std::strtol(value, &end, 10);
+  if (*end != '\0' || parsed < 0 || parsed > 65535)
+    throw std::runtime_error(std::string("environment variable ") + name + "='" + value + "' is not a valid number");
+  return static_cast<int>(parsed);
+}
+
+std::vector<torch::Tensor> tensors_of(torch::nn::Module& module) {
+  std::vector<torch::Tensor> tensors;
+  for (auto& p : module.parameters()) tensors.push_back(p);
+  for (auto& b : module.buffers()) tensors.push_back(b);
+  return tensors;
+}
+
+}  // namespace
+
+std::unique_ptr<Distributed> Distributed::from_environment(torch::Device device) {
+  const int world = env_int("WORLD_SIZE", 1);
+  if (world <= 1) return nullptr;
+  const int rank = env_int("RANK", -1);
+  if (rank < 0 || rank >= world)
+    throw std::runtime_error("distributed training: RANK must be set to 0.." + std::to_string(world - 1) +
+                             " when WORLD_SIZE=" + std::to_string(world));
+  const char* addr = std::getenv("MASTER_ADDR");
+  if (addr == nullptr || *addr == '\0')
+    throw std::runtime_error("distributed training: set MASTER_ADDR (rank 0's address, e.g. 127.0.0.1)");
+  const int port = env_int("MASTER_PORT", 29500);
+
+  std::unique_ptr<Distributed> d(new Distributed());
+  d->rank_ = rank;
+  d->world_size_ = world;
+  d->impl_ = std::make_unique<Impl>();
+  d->impl_->device = device;
+  try {
+    c10d::TCPStoreOptions options;
+    options.port = static_cast<uint16_t>(port);
+    options.isServer = rank == 0;
+    options.numWorkers = static_cast<std::size_t>(world);
+    options.timeout = std::chrono::minutes(5);
+    d->impl_->store = c10::make_intrusive<c10d::TCPStore>(addr, options);
+#ifdef USE_C10D_NCCL
+    if (device.is_cuda()) {
+      d->impl_->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(d->impl_->store, rank, world);
+      d->impl_->backend = "nccl";
+      return d;
+    }
+#endif
+    if (device.is_cuda())
+      throw std::runtime_error("distributed training on CUDA needs a LibTorch with NCCL; this one has Gloo only");
+    auto gloo = c10d::ProcessGroupGloo::Options::create();
+    gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(addr));
+    d->impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(d->impl_->store, rank, world, gloo);
+    d->impl_->backend = "gloo";
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("distributed training: cannot join the process group at " + std::string(addr) + ":" +
+                             std::to_string(port) + ": " + e.what_without_backtrace());
+  }
+  return d;
+}
+
+Distributed::~Distributed() = default;
+
+std::string Distributed::backend() const { return impl_->backend; }
+
+void Distributed::broadcast_module(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& t : tensors_of(module)) {
+    std::vector<torch::Tensor> one{t.data()};
+    impl_->group->broadcast(one)->wait();
+  }
+}
+
+void Distributed::average_gradients(torch::nn::Module& module) {
+  std::vector<torch::Tensor> grads;
+  for (auto& p : module.parameters())
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return;
+  std::vector<torch::Tensor> flat{torch::cat([&] {
+    std::vector<torch::Tensor> views;
+    for (auto& g : grads) views.push_back(g.reshape({-1}));
+    return views;
+  }())};
+  impl_->group->allreduce(flat)->wait();
+  flat[0].div_(world_size_);
+  int64_t offset = 0;
+  for (auto& g : grads) {
+    g.copy_(flat[0].slice(0, offset, offset + g.numel()).view_as(g));
+    offset += g.numel();
+  }
+}
+
+double Distributed::average(double value) {
+  std::vector<torch::Tensor> t{torch::tensor({value}, torch::kFloat64)};
+  impl_->group->allreduce(t)->wait();
+  return t[0].item<double>() / world_size_;
+}
+
+bool Distributed::in_sync(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> views;
+  for (auto& t : tensors_of(module)) views.push_back(t.detach().to(torch::kFloat64).reshape({-1}));
+  const auto local = torch::cat(views);
+  std::vector<torch::Tensor> high{local.clone()}, low{local.clone()};
+  c10d::AllreduceOptions max_options, min_options;
+  max_options.reduceOp = c10d::ReduceOp::MAX;
+  min_options.reduceOp = c10d::ReduceOp::MIN;
+  impl_->group->allreduce(high, max_options)->wait();
+  impl_->group->allreduce(low, min_options)->wait();
+  return torch::equal(high[0], low[0]);
+}
+
+void Distributed::barrier() { impl_->group->barrier()->wait(); }
+
+}  // namespace facesr
