@@ -16,6 +16,7 @@
 
 #include "dataset.h"
 #include "discriminator.h"
+#include "evaluate.h"
 #include "losses.h"
 #include "metrics.h"
 #include "sample_grid.h"
@@ -30,9 +31,6 @@ using Clock = std::chrono::steady_clock;
 
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop = true; }
-
-constexpr int64_t kValidationBatch = 8;
-constexpr uint64_t kValidationSeed = 20261125;  // fixed degradation of validation face i: seed + i
 
 torch::Device resolve_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
@@ -245,63 +243,21 @@ struct Validation {
   int64_t faces = 0;
 };
 
-torch::Tensor bicubic_x8(const torch::Tensor& lr) {
-  namespace F = torch::nn::functional;
-  return F::interpolate(lr, F::InterpolateFuncOptions()
-                                .size(std::vector<int64_t>{kOutputSize, kOutputSize})
-                                .mode(torch::kBicubic)
-                                .align_corners(false))
-      .clamp(-1, 1);
-}
-
+// Validation and sample grids follow the evaluation protocol shared with facesr-eval (evaluate.h).
 Validation evaluate_validation(State& s, const TrainOptions& o, const Dataset& data, const std::vector<int64_t>& val,
                     torch::Device device) {
-  Validation v;
-  if (val.empty()) return v;
-  s.g->eval();
-  torch::NoGradGuard no_grad;
-  for (std::size_t first = 0; first < val.size(); first += kValidationBatch) {
-    std::vector<int64_t> idx(val.begin() + first, val.begin() + std::min(val.size(), first + kValidationBatch));
-    auto batch = data.batch(idx);
-    auto hr = batch.hr.to(device), mask = batch.mask.to(device);
-    std::vector<torch::Tensor> lrs;
-    for (std::size_t i = 0; i < idx.size(); ++i)  // a fixed degradation per validation face
-      lrs.push_back(degrade_fixed(hr.slice(0, i, i + 1), mask.slice(0, i, i + 1), o.degradation,
-                                  kValidationSeed + static_cast<uint64_t>(idx[i])).lr);
-    auto lr = torch::cat(lrs);
-    auto sharp = s.g->forward(lr).sharp;
-    auto bicubic = bicubic_x8(lr);
-    v.psnr += psnr(sharp, hr).sum().item<double>();
-    v.ssim += ssim(sharp, hr).sum().item<double>();
-    v.bicubic_psnr += psnr(bicubic, hr).sum().item<double>();
-    v.bicubic_ssim += ssim(bicubic, hr).sum().item<double>();
-    v.faces += static_cast<int64_t>(idx.size());
-  }
-  v.psnr /= v.faces, v.ssim /= v.faces, v.bicubic_psnr /= v.faces, v.bicubic_ssim /= v.faces;
-  s.g->train();
-  return v;
+  const Evaluation e = evaluate_faces(*s.g, data, val, o.degradation, device);
+  return {e.mean.psnr, e.mean.ssim, e.mean.bicubic_psnr, e.mean.bicubic_ssim, static_cast<int64_t>(e.faces.size())};
 }
 
 void write_samples(State& s, const TrainOptions& o, const Dataset& data, const std::vector<int64_t>& faces,
                    torch::Device device) {
   if (faces.empty()) return;
   std::vector<int64_t> idx(faces.begin(), faces.begin() + std::min<std::size_t>(4, faces.size()));
-  s.g->eval();
-  torch::NoGradGuard no_grad;
-  auto batch = data.batch(idx);
-  auto hr = batch.hr.to(device), mask = batch.mask.to(device);
-  std::vector<torch::Tensor> lrs;
-  for (std::size_t i = 0; i < idx.size(); ++i)
-    lrs.push_back(degrade_fixed(hr.slice(0, i, i + 1), mask.slice(0, i, i + 1), o.degradation,
-                                kValidationSeed + static_cast<uint64_t>(idx[i])).lr);
-  auto lr = torch::cat(lrs);
-  auto out = s.g->forward(lr);
-  namespace F = torch::nn::functional;
-  auto nearest = F::interpolate(lr, F::InterpolateFuncOptions().scale_factor(std::vector<double>{8, 8}).mode(torch::kNearest));
+  const EnhancedBatch b = enhance_with_fixed_degradation(*s.g, data, idx, o.degradation, device);
   char name[64];
   std::snprintf(name, sizeof name, "step-%07lld.png", static_cast<long long>(s.step));
-  write_sample_grid((fs::path(o.out_dir) / "samples" / name).string(), {nearest, out.blurred, out.sharp, hr});
-  s.g->train();
+  write_sample_grid((fs::path(o.out_dir) / "samples" / name).string(), {nearest_x8(b.lr), b.blurred, b.sharp, b.hr});
 }
 
 }  // namespace
@@ -426,8 +382,7 @@ void export_checkpoint(const TrainOptions& o, const std::string& weights_path) {
   if (std::sscanf(last_line.c_str(), "%lf,%lf,%lf,%lf,%lf,%lf", &step, &p, &ss, &bp, &bs, &faces) == 6)
     evaluation = {{"validation", {{"step", step}, {"psnr_db", p}, {"ssim", ss}, {"bicubic_psnr_db", bp},
                                   {"bicubic_ssim", bs}, {"faces", faces},
-                                  {"protocol", "fixed motion-blur degradation per face (seed 20261125 + index); "
-                                               "PSNR on RGB, SSIM on Y (BT.601)"}}}};
+                                  {"protocol", evaluation_protocol(o.degradation)}}}};
   metadata.evaluation = evaluation.dump();
   s.g->eval();
   save_generator(weights_path, *s.g, metadata);

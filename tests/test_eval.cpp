@@ -1,0 +1,239 @@
+// facesr-eval and the evaluation protocol it shares with the trainer's validation (training/evaluate.h),
+// on the fixture dataset (FACESR_TEST_DATASET, made by facesr-prepare from dlib's "johns" chips: train and
+// validation splits, no test split) with the random-weights fixture model (FACESR_TEST_MODEL), run through
+// the facesr-eval binary (FACESR_EVAL_BIN) where the command line is what is tested.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "dataset.h"
+#include "evaluate.h"
+#include "metrics.h"
+#include "trainer.h"
+#include "weights.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct EvalRun {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs facesr-eval with `args` (paths without spaces or quotes), capturing stdout and stderr.
+EvalRun run_eval(const std::string& args) {
+  const fs::path dir = fs::temp_directory_path() / "facesr-test-eval-run";
+  fs::create_directories(dir);
+  const std::string command = std::string(FACESR_EVAL_BIN) + " " + args + " > " + (dir / "out").string() + " 2> " +
+                              (dir / "err").string();
+  const int raw = std::system(command.c_str());
+  EvalRun r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = slurp(dir / "out");
+  r.err = slurp(dir / "err");
+  return r;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("facesr-test-eval-" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// Width and height from a PNG's IHDR chunk (big-endian at bytes 16 and 20).
+std::pair<uint32_t, uint32_t> png_size(const fs::path& path) {
+  const std::string bytes = slurp(path);
+  if (bytes.size() < 24 || bytes.compare(1, 3, "PNG") != 0) return {0, 0};
+  auto be32 = [&](std::size_t at) {
+    uint32_t v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(bytes[at + i]);
+    return v;
+  };
+  return {be32(16), be32(20)};
+}
+
+// Rows of the printed table: the lines between the header (starting with "face") and "mean".
+std::vector<std::string> table_rows(const std::string& out) {
+  std::vector<std::string> rows;
+  std::stringstream ss(out);
+  std::string line;
+  bool inside = false;
+  while (std::getline(ss, line)) {
+    const auto first = line.find_first_not_of(' ');
+    const std::string word = first == std::string::npos ? "" : line.substr(first, line.find(' ', first) - first);
+    if (word == "face") inside = true;
+    else if (word == "mean") break;
+    else if (inside) rows.push_back(line);
+  }
+  return rows;
+}
+
+std::vector<double> last_csv_row(const fs::path& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  std::vector<double> row;
+  std::stringstream ss(last);
+  std::string cell;
+  while (std::getline(ss, cell, ',')) row.push_back(std::stod(cell));
+  return row;
+}
+
+}  // namespace
+
+TEST(Eval, TableJsonAndContactSheetOnTheValidationSplit) {
+  const auto data = facesr::Dataset::open(FACESR_TEST_DATASET);
+  const auto val = data->indices(facesr::Split::Validation);
+  ASSERT_GE(val.size(), 3u);
+  const fs::path dir = fresh_dir("cli");
+  const EvalRun r = run_eval(std::string("--model ") + FACESR_TEST_MODEL + " --data " + FACESR_TEST_DATASET +
+                         " --split validation --device cpu --threads 2 --json " + (dir / "eval.json").string() +
+                         " --sheet " + (dir / "sheet.png").string() + " --sheet-faces 3");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(table_rows(r.out).size(), val.size()) << r.out;
+  EXPECT_NE(r.out.find("SSIM (Wang et al. 2004) on Y"), std::string::npos) << "says SSIM is on Y:\n" << r.out;
+  EXPECT_NE(r.out.find("FID: not computed"), std::string::npos) << r.out;
+
+  const json j = json::parse(slurp(dir / "eval.json"));  // throws (fails the test) when not JSON
+  EXPECT_EQ(j["model"], FACESR_TEST_MODEL);
+  EXPECT_EQ(j["split"], "validation");
+  EXPECT_NE(j["protocol"].get<std::string>().find("seed 20261125 + dataset face index"), std::string::npos);
+  EXPECT_TRUE(j["fid"].is_null());
+  ASSERT_EQ(j["images"].size(), val.size());
+  double sums[4] = {0, 0, 0, 0};
+  for (std::size_t i = 0; i < val.size(); ++i) {
+    const auto& row = j["images"][i];
+    EXPECT_EQ(row["face"].get<int64_t>(), val[i]);
+    EXPECT_EQ(row["source"], data->faces()[static_cast<std::size_t>(val[i])].source);
+    sums[0] += row["psnr_db"].get<double>();
+    sums[1] += row["ssim"].get<double>();
+    sums[2] += row["bicubic_psnr_db"].get<double>();
+    sums[3] += row["bicubic_ssim"].get<double>();
+    EXPECT_GT(row["bicubic_psnr_db"].get<double>(), 10.0) << "bicubic of a 32x32 face is not that far off";
+    EXPECT_GT(row["bicubic_ssim"].get<double>(), 0.2);
+  }
+  // Hand-checked: the means are the means of the rows.
+  const double n = static_cast<double>(val.size());
+  EXPECT_NEAR(j["mean"]["psnr_db"].get<double>(), sums[0] / n, 1e-9);
+  EXPECT_NEAR(j["mean"]["ssim"].get<double>(), sums[1] / n, 1e-12);
+  EXPECT_NEAR(j["mean"]["bicubic_psnr_db"].get<double>(), sums[2] / n, 1e-9);
+  EXPECT_NEAR(j["mean"]["bicubic_ssim"].get<double>(), sums[3] / n, 1e-12);
+
+  ASSERT_TRUE(fs::exists(dir / "sheet.png"));
+  const auto [width, height] = png_size(dir / "sheet.png");
+  EXPECT_EQ(width, 4u * 256u) << "input | bicubic | model | ground truth";
+  EXPECT_EQ(height, 3u * 256u) << "one row per sampled face";
+}
+
+// One face by hand with degradation.h + metrics.h: the evaluator's row for it is exactly that, and it
+// does not depend on the batch the face is evaluated in.
+TEST(Eval, RowsMatchAFaceScoredByHand) {
+  at::set_num_threads(2);
+  const auto data = facesr::Dataset::open(FACESR_TEST_DATASET);
+  const auto val = data->indices(facesr::Split::Validation);
+  auto model = facesr::load_generator(FACESR_TEST_MODEL);
+  const facesr::DegradationOptions options;
+  const auto all = facesr::evaluate_faces(*model.generator, *data, val, options, torch::kCPU);
+  ASSERT_EQ(all.faces.size(), val.size());
+
+  const int64_t face = val[1];
+  const auto b = data->batch({face});
+  const auto lr = facesr::degrade_fixed(b.hr, b.mask, options, 20261125 + static_cast<uint64_t>(face)).lr;
+  namespace F = torch::nn::functional;
+  const auto bicubic = F::interpolate(lr, F::InterpolateFuncOptions()
+                                              .size(std::vector<int64_t>{256, 256})
+                                              .mode(torch::kBicubic)
+                                              .align_corners(false))
+                           .clamp(-1, 1);
+  torch::NoGradGuard no_grad;
+  const auto sharp = model.generator->forward(lr).sharp;
+  const auto& row = all.faces[1];
+  EXPECT_EQ(row.face, face);
+  EXPECT_NEAR(row.bicubic_psnr, facesr::psnr(bicubic, b.hr).item<double>(), 1e-9);
+  EXPECT_NEAR(row.bicubic_ssim, facesr::ssim(bicubic, b.hr).item<double>(), 1e-9);
+  EXPECT_NEAR(row.psnr, facesr::psnr(sharp, b.hr).item<double>(), 1e-4);
+  EXPECT_NEAR(row.ssim, facesr::ssim(sharp, b.hr).item<double>(), 1e-5);
+
+  const auto alone = facesr::evaluate_faces(*model.generator, *data, {face}, options, torch::kCPU);
+  EXPECT_NEAR(alone.faces[0].bicubic_psnr, row.bicubic_psnr, 1e-9);
+  EXPECT_NEAR(alone.faces[0].psnr, row.psnr, 1e-4);
+  EXPECT_NEAR(alone.mean.psnr, alone.faces[0].psnr, 1e-12) << "the mean of one row is that row";
+}
+
+// The trainer's validation and facesr-eval are one implementation: on the validation split, facesr-eval
+// of the exported model gives the figures the trainer logged in validation.csv for the same weights.
+TEST(Eval, FiguresEqualTheTrainersValidation) {
+  facesr::TrainOptions o;
+  o.data = FACESR_TEST_DATASET;
+  o.out_dir = fresh_dir("train").string();
+  o.generator.ngf(4).depth(6);
+  o.ndf = 8;
+  o.batch = 2;
+  o.steps = 1;
+  o.phase1_steps = 1;
+  o.checkpoint_every = o.sample_every = o.validate_every = 0;
+  o.threads = 2;
+  o.device = "cpu";
+  o.quiet = true;
+  facesr::train(o, false);
+  // step, psnr, ssim, bicubic_psnr, bicubic_ssim, faces (6 significant digits)
+  const auto logged = last_csv_row(fs::path(o.out_dir) / "validation.csv");
+  ASSERT_EQ(logged.size(), 6u);
+
+  const fs::path json_path = fs::path(o.out_dir) / "eval.json";
+  const EvalRun r = run_eval("--model " + o.out_dir + "/model.safetensors --data " + o.data +
+                         " --split validation --device cpu --threads 2 --json " + json_path.string());
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const json j = json::parse(slurp(json_path));
+  EXPECT_EQ(j["faces"].get<double>(), logged[5]);
+  EXPECT_NEAR(j["mean"]["bicubic_psnr_db"].get<double>(), logged[3], 1e-3);
+  EXPECT_NEAR(j["mean"]["bicubic_ssim"].get<double>(), logged[4], 1e-5);
+  EXPECT_NEAR(j["mean"]["psnr_db"].get<double>(), logged[1], 1e-3);
+  EXPECT_NEAR(j["mean"]["ssim"].get<double>(), logged[2], 1e-5);
+}
+
+TEST(Eval, BadInputsExitOneWithAClearMessage) {
+  const std::string model = FACESR_TEST_MODEL, data = FACESR_TEST_DATASET;
+  EvalRun r = run_eval("--model /nonexistent/m.safetensors --data " + data + " --split validation");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("--model /nonexistent/m.safetensors: no such file"), std::string::npos) << r.err;
+
+  r = run_eval("--model " + model + " --data /nonexistent/d.safetensors --split validation");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("--data /nonexistent/d.safetensors: no such file"), std::string::npos) << r.err;
+
+  r = run_eval("--model " + data + " --data " + data + " --split validation");  // a dataset is not a model
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find(data), std::string::npos) << r.err;
+
+  r = run_eval("--model " + model + " --data " + data);  // the fixture has no test split
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("split 'test' has no faces"), std::string::npos) << r.err;
+
+  r = run_eval("--model " + model + " --data " + data + " --split validation --inception /tmp/pt_inception.pth");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("FID's feature network is not implemented yet"), std::string::npos) << r.err;
+
+  r = run_eval("--help");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("not implement"), std::string::npos) << "--help says FID is not available:\n" << r.out;
+}

@@ -1,0 +1,197 @@
+// facesr-eval: score a facesr generator on a split of a dataset from facesr-prepare, next to bicubic
+// upsampling of the same input, with the protocol the trainer validates with (training/evaluate.h).
+//
+//   facesr-eval --model m.safetensors --data faces.safetensors                  # test split, table
+//   facesr-eval --model m.safetensors --data faces.safetensors --split validation
+//               --json eval.json --sheet contact.png --sheet-faces 8         # (one command line)
+//
+// Prints one row per face (PSNR on RGB, SSIM on Y) and the means; --json writes the same rows with
+// each face's source photo, the means, the model path and the protocol text; --sheet writes a PNG
+// with one row per sampled face: input (nearest x8) | bicubic x8 | model | ground truth.
+//
+// FID is not computed: it needs pytorch-fid's Inception-V3 feature network (weights
+// pt_inception-2015-12-05-6726825d.pth) in C++, which is not written yet. The Frechet distance
+// itself is in training/metrics.h. --inception fails with a message saying so rather than print a
+// number that is not FID.
+//
+// Exit status: 0 on success, 1 on a missing or bad model / dataset, an empty split, --inception, or
+// any other error (message on stderr).
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "dataset.h"
+#include "evaluate.h"
+#include "sample_grid.h"
+#include "weights.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kFidNote =
+    "FID is not computed: it needs pytorch-fid's Inception-V3 feature network (weights "
+    "pt_inception-2015-12-05-6726825d.pth) in C++, which facesr does not implement yet. The Frechet distance "
+    "itself is implemented (training/metrics.h).";
+
+struct EvalCli {
+  std::string model, data, split = "test", json_path, sheet_path, device = "auto", inception;
+  int sheet_faces = 8, threads = 0;
+  double blur_max = facesr::DegradationOptions().max_length();
+};
+
+facesr::Split split_from_name(const std::string& name) {
+  if (name == "train") return facesr::Split::Train;
+  if (name == "validation") return facesr::Split::Validation;
+  return facesr::Split::Test;
+}
+
+// `count` faces spread evenly over `faces` (all of them when there are fewer).
+std::vector<int64_t> evenly_spaced(const std::vector<int64_t>& faces, std::size_t count) {
+  if (faces.size() <= count) return faces;
+  std::vector<int64_t> out;
+  for (std::size_t k = 0; k < count; ++k) out.push_back(faces[k * faces.size() / count]);
+  return out;
+}
+
+void print_table(const facesr::Evaluation& e, const facesr::Dataset& data) {
+  std::printf("%6s  %-28s %11s %11s %13s %13s\n", "face", "source", "model PSNR", "model SSIM", "bicubic PSNR",
+              "bicubic SSIM");
+  for (const auto& f : e.faces) {
+    std::string source = fs::path(data.faces()[static_cast<std::size_t>(f.face)].source).filename().string();
+    if (source.size() > 28) source = "..." + source.substr(source.size() - 25);
+    std::printf("%6lld  %-28s %11.3f %11.4f %13.3f %13.4f\n", static_cast<long long>(f.face), source.c_str(), f.psnr,
+                f.ssim, f.bicubic_psnr, f.bicubic_ssim);
+  }
+  const std::string faces = "(" + std::to_string(e.faces.size()) + " faces)";
+  std::printf("%6s  %-28s %11.3f %11.4f %13.3f %13.4f\n", "mean", faces.c_str(), e.mean.psnr, e.mean.ssim,
+              e.mean.bicubic_psnr, e.mean.bicubic_ssim);
+}
+
+json report_json(const EvalCli& cli, const facesr::Evaluation& e, const facesr::Dataset& data,
+                 const facesr::ModelMetadata& metadata, const facesr::DegradationOptions& degradation) {
+  json rows = json::array();
+  for (const auto& f : e.faces)
+    rows.push_back({{"face", f.face},
+                    {"source", data.faces()[static_cast<std::size_t>(f.face)].source},
+                    {"psnr_db", f.psnr},
+                    {"ssim", f.ssim},
+                    {"bicubic_psnr_db", f.bicubic_psnr},
+                    {"bicubic_ssim", f.bicubic_ssim}});
+  return {{"model", cli.model},
+          {"architecture", {{"ngf", metadata.architecture.ngf}, {"depth", metadata.architecture.depth},
+                            {"lr_upsampler", metadata.architecture.lr_upsampler},
+                            {"upsample", metadata.architecture.upsample}}},
+          {"dataset", cli.data},
+          {"split", cli.split},
+          {"faces", e.faces.size()},
+          {"protocol", facesr::evaluation_protocol(degradation)},
+          {"metrics", {{"psnr_db", "PSNR in dB on RGB, 8-bit scale"},
+                       {"ssim", "SSIM (Wang et al. 2004) on Y, ITU-R BT.601"}}},
+          {"mean", {{"psnr_db", e.mean.psnr}, {"ssim", e.mean.ssim}, {"bicubic_psnr_db", e.mean.bicubic_psnr},
+                    {"bicubic_ssim", e.mean.bicubic_ssim}}},
+          {"fid", nullptr},
+          {"fid_note", kFidNote},
+          {"images", rows}};
+}
+
+int run(const EvalCli& cli) {
+  if (!cli.inception.empty()) {
+    std::fprintf(stderr,
+                 "facesr-eval: --inception: FID's feature network is not implemented yet. %s "
+                 "Run without --inception for PSNR and SSIM.\n",
+                 kFidNote);
+    return 1;
+  }
+  if (!fs::is_regular_file(cli.model)) {
+    std::fprintf(stderr, "facesr-eval: --model %s: no such file (a weights file from facesr-train)\n", cli.model.c_str());
+    return 1;
+  }
+  if (!fs::is_regular_file(cli.data)) {
+    std::fprintf(stderr, "facesr-eval: --data %s: no such file (a dataset from facesr-prepare)\n", cli.data.c_str());
+    return 1;
+  }
+  const torch::Device device = facesr::device_from_name(cli.device);
+  at::set_num_threads(cli.threads > 0 ? cli.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  auto loaded = facesr::load_generator(cli.model);
+  loaded.generator->to(device);
+  auto data = facesr::Dataset::open(cli.data);
+  const auto faces = data->indices(split_from_name(cli.split));
+  if (faces.empty()) {
+    std::fprintf(stderr, "facesr-eval: %s: split '%s' has no faces (train %zu, validation %zu, test %zu); choose "
+                 "another with --split, or re-run facesr-prepare with --test / --val\n", cli.data.c_str(),
+                 cli.split.c_str(), data->indices(facesr::Split::Train).size(),
+                 data->indices(facesr::Split::Validation).size(), data->indices(facesr::Split::Test).size());
+    return 1;
+  }
+  const auto& a = loaded.metadata.crop_rule;
+  const auto& b = data->crop_rule();
+  if (a.center_dx != b.center_dx || a.center_dy != b.center_dy || a.side_scale != b.side_scale)
+    std::fprintf(stderr, "facesr-eval: warning: the dataset's crop rule differs from the model's; figures are for "
+                 "faces cropped differently from how the model was trained\n");
+  facesr::DegradationOptions degradation;
+  degradation.max_length(cli.blur_max);
+  facesr::validate(degradation);
+
+  std::printf("facesr-eval: model %s (ngf %lld, depth %lld) on %s, split %s: %zu faces, %s\n", cli.model.c_str(),
+              static_cast<long long>(loaded.metadata.architecture.ngf),
+              static_cast<long long>(loaded.metadata.architecture.depth), cli.data.c_str(), cli.split.c_str(),
+              faces.size(), device.is_cuda() ? "CUDA" : ("CPU, " + std::to_string(at::get_num_threads()) + " threads").c_str());
+  std::printf("protocol: %s\n", facesr::evaluation_protocol(degradation).c_str());
+  std::printf("metrics: PSNR in dB on RGB; SSIM (Wang et al. 2004) on Y (ITU-R BT.601), not on RGB\n");
+  const auto e = facesr::evaluate_faces(*loaded.generator, *data, faces, degradation, device);
+  print_table(e, *data);
+  std::printf("FID: not computed (Inception-V3 feature network not implemented yet)\n");
+
+  if (!cli.json_path.empty()) {
+    std::ofstream out(cli.json_path);
+    out << report_json(cli, e, *data, loaded.metadata, degradation).dump(2) << '\n';
+    if (!out) throw std::runtime_error("cannot write " + cli.json_path);
+    std::printf("facesr-eval: wrote %s\n", cli.json_path.c_str());
+  }
+  if (!cli.sheet_path.empty()) {
+    const auto sample = evenly_spaced(faces, static_cast<std::size_t>(cli.sheet_faces));
+    const auto batch = facesr::enhance_with_fixed_degradation(*loaded.generator, *data, sample, degradation, device);
+    facesr::write_sample_grid(cli.sheet_path, {facesr::nearest_x8(batch.lr), batch.bicubic, batch.sharp, batch.hr});
+    std::printf("facesr-eval: wrote %s (%zu faces; columns: input nearest x8 | bicubic x8 | model | ground truth)\n",
+                cli.sheet_path.c_str(), sample.size());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Evaluate a facesr generator on a dataset split: PSNR (RGB) and SSIM (Wang et al. 2004, on Y) "
+               "of the model and of bicubic x8, with a fixed motion-blur degradation per face (the trainer's "
+               "validation protocol)."};
+  app.footer(std::string(kFidNote) + " --inception therefore fails.\n");
+  EvalCli cli;
+  app.add_option("--model", cli.model, "generator weights (.safetensors) from facesr-train")->required();
+  app.add_option("--data", cli.data, "dataset written by facesr-prepare")->required();
+  app.add_option("--split", cli.split, "faces to score: test | validation | train")
+      ->check(CLI::IsMember({"test", "validation", "train"}));
+  app.add_option("--json", cli.json_path, "write per-image rows, means, model path and protocol here");
+  app.add_option("--sheet", cli.sheet_path, "write a contact sheet PNG: input (nearest x8) | bicubic | model | ground truth");
+  app.add_option("--sheet-faces", cli.sheet_faces, "faces on the contact sheet, spread evenly over the split")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--device", cli.device, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  app.add_option("--threads", cli.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--blur-max", cli.blur_max, "longest motion-blur vector, pixels at 256x256 (as facesr-train's --blur-max)")
+      ->check(CLI::Range(0.0, 128.0));
+  app.add_option("--inception", cli.inception,
+                 "pt_inception-2015-12-05-6726825d.pth for FID: NOT IMPLEMENTED YET, fails with a message");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return run(cli);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "facesr-eval: %s\n", e.what());
+    return 1;
+  }
+}
