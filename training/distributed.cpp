@@ -95,6 +95,14 @@ void Distributed::broadcast_module(torch::nn::Module& module) {
   }
 }
 
+void Distributed::broadcast_buffers(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& b : module.buffers()) {
+    std::vector<torch::Tensor> one{b};
+    impl_->group->broadcast(one)->wait();
+  }
+}
+
 void Distributed::average_gradients(torch::nn::Module& module) {
   std::vector<torch::Tensor> grads;
   for (auto& p : module.parameters())

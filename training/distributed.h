@@ -7,7 +7,8 @@
 //   RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 facesr-train ...
 //
 // Contract used by the trainer: parameters are broadcast from rank 0 at start, every gradient is
-// all-reduced (averaged) before each optimizer step, each rank takes its own slice of the global
+// all-reduced (averaged) before each optimizer step, batch-norm buffers are broadcast from rank 0
+// after each step, each rank takes its own slice of the global
 // batch, and only rank 0 writes checkpoints, logs, samples and the exported model.
 #pragma once
 
@@ -31,6 +32,9 @@ class Distributed {
 
   // Copies rank 0's parameters and buffers into every rank's module.
   void broadcast_module(torch::nn::Module& module);
+  // Copies rank 0's buffers (batch-norm running statistics) to every rank, as PyTorch's DDP does
+  // (broadcast_buffers): each rank's statistics come from its own slice of the batch.
+  void broadcast_buffers(torch::nn::Module& module);
   // Replaces every gradient of `module` by its mean over the ranks (one flat all-reduce).
   void average_gradients(torch::nn::Module& module);
   // Mean of a scalar over the ranks (for logging).

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dataset.h"
+#include "distributed.h"
 #include "discriminator.h"
 #include "evaluate.h"
 #include "losses.h"
@@ -31,17 +32,6 @@ using Clock = std::chrono::steady_clock;
 
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop = true; }
-
-torch::Device resolve_device(const std::string& name) {
-  if (name == "cpu") return torch::kCPU;
-  if (name == "cuda") {
-    if (!torch::cuda::is_available())
-      throw std::runtime_error("--device cuda: LibTorch sees no CUDA GPU here; use --device auto or cpu");
-    return torch::kCUDA;
-  }
-  if (name == "auto") return torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
-  throw std::runtime_error("unknown device '" + name + "' (expected auto, cpu or cuda)");
-}
 
 at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 
@@ -178,15 +168,29 @@ struct StepLosses {
          pix_blurred = 0, vgg = 0, g_total = 0;
 };
 
+// Replaces gradients by their mean over the ranks (no-op in a single process).
+void sync_gradients(Distributed* dist, torch::nn::Module& module) {
+  if (dist) dist->average_gradients(module);
+}
+
 StepLosses train_step(State& s, const TrainOptions& o, const Dataset& data, const std::vector<int64_t>& train,
-                      torch::Device device) {
+                      torch::Device device, Distributed* dist) {
   auto gen = seeded(o.seed * 1000003 + static_cast<uint64_t>(s.step));
   auto batch = data.batch(batch_indices(train, o.batch, s.step, o.seed));
   // Horizontal flips, the paper's augmentation.
   auto flip = torch::rand({o.batch}, gen) < 0.5;
   auto hr = torch::where(flip.view({-1, 1, 1, 1}), batch.hr.flip({3}), batch.hr).to(device);
   auto mask = torch::where(flip.view({-1, 1, 1, 1}), batch.mask.flip({3}), batch.mask).to(device);
-  const Degraded degraded = degrade(hr, mask, o.degradation, gen);
+  Degraded degraded = degrade(hr, mask, o.degradation, gen);
+  if (dist) {
+    // Every rank draws the whole global batch the same way (cheap next to the networks) and trains on
+    // its own slice, so a face gets the same flip and blur whatever the number of ranks.
+    const int64_t per_rank = o.batch / dist->world_size(), first = dist->rank() * per_rank;
+    hr = hr.slice(0, first, first + per_rank);
+    mask = mask.slice(0, first, first + per_rank);
+    degraded.lr = degraded.lr.slice(0, first, first + per_rank);
+    degraded.blurred_hr = degraded.blurred_hr.slice(0, first, first + per_rank);
+  }
 
   const bool use_global = o.adversarial != Adversarial::None;
   const bool use_local = o.adversarial == Adversarial::Both && s.step >= o.phase1_steps;
@@ -199,6 +203,7 @@ StepLosses train_step(State& s, const TrainOptions& o, const Dataset& data, cons
                                          s.dg->forward(torch::cat({condition, out.sharp.detach()}, 1)));
     s.opt_dg->zero_grad();
     loss.backward();
+    sync_gradients(dist, *s.dg);
     s.opt_dg->step();
     l.d_global = loss.item<double>();
   }
@@ -206,6 +211,7 @@ StepLosses train_step(State& s, const TrainOptions& o, const Dataset& data, cons
     auto loss = lsgan_discriminator_loss(s.dl->forward(hr * mask), s.dl->forward(out.sharp.detach() * mask));
     s.opt_dl->zero_grad();
     loss.backward();
+    sync_gradients(dist, *s.dl);
     s.opt_dl->step();
     l.d_local = loss.item<double>();
   }
@@ -229,12 +235,22 @@ StepLosses train_step(State& s, const TrainOptions& o, const Dataset& data, cons
   }
   s.opt_g->zero_grad();
   total.backward();
+  sync_gradients(dist, *s.g);
   s.opt_g->step();
   l.pix = pix.total.item<double>();
   l.pix_masked = pix.masked.item<double>();
   l.pix_sharp = pix.sharp.item<double>();
   l.pix_blurred = pix.blurred.item<double>();
   l.g_total = total.item<double>();
+  if (dist) {
+    for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(s.g.get()), static_cast<torch::nn::Module*>(s.dg.get()),
+                                 static_cast<torch::nn::Module*>(s.dl.get())})
+      dist->broadcast_buffers(*m);
+  }
+  if (dist)  // logged losses: the mean over the global batch
+    for (double* v : {&l.d_global, &l.d_local, &l.g_adv_global, &l.g_adv_local, &l.pix, &l.pix_masked, &l.pix_sharp,
+                      &l.pix_blurred, &l.vgg, &l.g_total})
+      *v = dist->average(*v);
   return l;
 }
 
@@ -269,7 +285,7 @@ TrainResult train(const TrainOptions& o, bool resume) {
   validate(o.degradation);
   if (o.batch < 1 || o.steps < 0 || o.phase1_steps < 0 || o.ndf < 1)
     throw std::runtime_error("batch and ndf must be >= 1, steps and phase1 steps >= 0");
-  const torch::Device device = resolve_device(o.device);
+  const torch::Device device = device_from_name(o.device);
   if (o.threads > 0) at::set_num_threads(o.threads);
   else at::set_num_threads(std::max(1u, std::thread::hardware_concurrency()));
   auto data = Dataset::open(o.data);
@@ -277,13 +293,25 @@ TrainResult train(const TrainOptions& o, bool resume) {
   if (train_faces.empty()) throw std::runtime_error(o.data + ": no training faces (split 'train' is empty)");
   fs::create_directories(fs::path(o.out_dir) / "samples");
 
+  const std::unique_ptr<Distributed> dist = Distributed::from_environment(device);
+  const bool writer = !dist || dist->rank() == 0;  // only rank 0 writes files
+  if (dist && o.batch % dist->world_size() != 0)
+    throw std::runtime_error("--batch " + std::to_string(o.batch) + " must be a multiple of WORLD_SIZE=" +
+                             std::to_string(dist->world_size()) + " (it is the global batch)");
+
   State s = build_state(o, device);
   if (resume) load_checkpoint(s, o, device);
+  if (dist) {
+    for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(s.g.get()), static_cast<torch::nn::Module*>(s.dg.get()),
+                                 static_cast<torch::nn::Module*>(s.dl.get())})
+      dist->broadcast_module(*m);
+    std::fprintf(stderr, "facesr-train: rank %d of %d (%s)\n", dist->rank(), dist->world_size(), dist->backend().c_str());
+  }
   g_stop = false;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 
-  const bool tty = isatty(STDERR_FILENO) && !o.quiet;
+  const bool tty = writer && isatty(STDERR_FILENO) && !o.quiet;
   std::fprintf(stderr, "facesr-train: %zu training / %zu validation faces, %s, %d threads, ngf %lld, batch %lld, %s; %s\n",
                train_faces.size(), val_faces.size(), device.is_cuda() ? "CUDA" : "CPU", at::get_num_threads(),
                static_cast<long long>(o.generator.ngf()), static_cast<long long>(o.batch),
@@ -292,9 +320,12 @@ TrainResult train(const TrainOptions& o, bool resume) {
 
   const fs::path log_path = fs::path(o.out_dir) / "log.csv", val_path = fs::path(o.out_dir) / "validation.csv";
   const bool new_log = !fs::exists(log_path) || !resume;
-  std::ofstream log(log_path, new_log ? std::ios::trunc : std::ios::app);
-  std::ofstream val_log(val_path, new_log ? std::ios::trunc : std::ios::app);
-  if (new_log) {
+  std::ofstream log, val_log;
+  if (writer) {
+    log.open(log_path, new_log ? std::ios::trunc : std::ios::app);
+    val_log.open(val_path, new_log ? std::ios::trunc : std::ios::app);
+  }
+  if (writer && new_log) {
     log << "step,phase,d_global,d_local,g_adv_global,g_adv_local,pix,pix_masked,pix_sharp,pix_blurred,vgg,g_total,seconds\n";
     val_log << "step,psnr,ssim,bicubic_psnr,bicubic_ssim,faces\n";
   }
@@ -302,6 +333,7 @@ TrainResult train(const TrainOptions& o, bool resume) {
   TrainResult result;
   Validation last;
   auto run_validation = [&] {
+    if (!writer) return;
     last = evaluate_validation(s, o, *data, val_faces, device);
     val_log << s.step << ',' << last.psnr << ',' << last.ssim << ',' << last.bicubic_psnr << ',' << last.bicubic_ssim
             << ',' << last.faces << std::endl;
@@ -314,14 +346,17 @@ TrainResult train(const TrainOptions& o, bool resume) {
   const auto start = Clock::now();
   const int64_t first_step = s.step;
   try {
-    while (s.step < o.steps && !g_stop) {
+    // A stop (SIGINT/SIGTERM) is decided together: one rank leaving alone would hang the others.
+    auto stop_requested = [&] { return dist ? dist->average(g_stop ? 1.0 : 0.0) > 0.0 : g_stop.load(); };
+    while (s.step < o.steps && !stop_requested()) {
       const auto t0 = Clock::now();
-      const StepLosses l = train_step(s, o, *data, train_faces, device);
+      const StepLosses l = train_step(s, o, *data, train_faces, device, dist.get());
       ++s.step;
+      if (!writer) continue;
       const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
       log << s.step << ',' << (s.step > o.phase1_steps ? 2 : 1) << ',' << l.d_global << ',' << l.d_local << ','
           << l.g_adv_global << ',' << l.g_adv_local << ',' << l.pix << ',' << l.pix_masked << ',' << l.pix_sharp << ','
-          << l.pix_blurred << ',' << l.vgg << ',' << l.g_total << ',' << seconds << '\n';
+          << l.pix_blurred << ',' << l.vgg << ',' << l.g_total << ',' << seconds << std::endl;
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       const double per_step = elapsed / static_cast<double>(s.step - first_step);
       if (tty || s.step % 50 == 0 || s.step == o.steps)
@@ -334,14 +369,22 @@ TrainResult train(const TrainOptions& o, bool resume) {
       if (o.validate_every > 0 && s.step % o.validate_every == 0) run_validation();
     }
   } catch (const c10::Error& e) {
-    save_checkpoint(s, o);
+    if (writer) save_checkpoint(s, o);
     throw std::runtime_error(std::string("LibTorch error at step ") + std::to_string(s.step) + " (checkpoint saved): " +
                              e.what_without_backtrace());
   }
-  log.flush();
-  save_checkpoint(s, o);
+  if (writer) save_checkpoint(s, o);
   result.steps_done = s.step;
-  result.interrupted = g_stop;
+  result.interrupted = s.step < o.steps;
+  if (dist) {
+    // Data parallelism holds only if every rank applied the same updates: check, bit for bit.
+    for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(s.g.get()), static_cast<torch::nn::Module*>(s.dg.get()),
+                                 static_cast<torch::nn::Module*>(s.dl.get())})
+      if (!dist->in_sync(*m))
+        throw std::runtime_error("distributed training: the ranks' weights diverged (rank " +
+                                 std::to_string(dist->rank()) + "); the checkpoint is rank 0's");
+    dist->barrier();
+  }
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   if (tty) std::fprintf(stderr, "\n");
@@ -350,6 +393,7 @@ TrainResult train(const TrainOptions& o, bool resume) {
                  static_cast<long long>(s.step));
     return result;
   }
+  if (!writer) return result;
   run_validation();
   result.val_psnr = last.psnr, result.val_ssim = last.ssim;
   result.bicubic_psnr = last.bicubic_psnr, result.bicubic_ssim = last.bicubic_ssim;
