@@ -51,6 +51,9 @@ int main(int argc, char** argv) {
   app.add_option("--blur-max", blur_max, "longest motion-blur vector, pixels at 256x256")->check(CLI::Range(0.0, 128.0));
   app.add_flag("--resume", resume, "continue from <out>/checkpoint.pt at its step");
   app.add_option("--export", export_path, "only write <out>/checkpoint.pt's generator to this weights file");
+  std::string export_dtype = "F32";
+  app.add_option("--export-dtype", export_dtype, "tensor type of the exported file: F32, F16 or BF16")
+      ->check(CLI::IsMember({"F32", "F16", "BF16"}));
   app.add_flag("--quiet", o.quiet, "no progress bar");
   CLI11_PARSE(app, argc, argv);
 
@@ -67,7 +70,10 @@ int main(int argc, char** argv) {
       if (phase1_epochs >= 0) o.phase1_steps = static_cast<int64_t>(std::ceil(phase1_epochs * steps_per_epoch));
     }
     if (!export_path.empty()) {
-      facesr::export_checkpoint(o, export_path);
+      facesr::export_checkpoint(o, export_path,
+                                export_dtype == "F16"    ? facesr::DType::F16
+                                : export_dtype == "BF16" ? facesr::DType::BF16
+                                                         : facesr::DType::F32);
       std::printf("facesr-train: wrote %s\n", export_path.c_str());
       return 0;
     }

@@ -401,7 +401,7 @@ TrainResult train(const TrainOptions& o, bool resume) {
   return result;
 }
 
-void export_checkpoint(const TrainOptions& o, const std::string& weights_path) {
+void export_checkpoint(const TrainOptions& o, const std::string& weights_path, DType dtype) {
   const torch::Device device(torch::kCPU);
   auto data = Dataset::open(o.data);
   TrainOptions cpu = o;
@@ -429,7 +429,7 @@ void export_checkpoint(const TrainOptions& o, const std::string& weights_path) {
                                   {"protocol", evaluation_protocol(o.degradation)}}}};
   metadata.evaluation = evaluation.dump();
   s.g->eval();
-  save_generator(weights_path, *s.g, metadata);
+  save_generator(weights_path, *s.g, metadata, dtype);
 }
 
 }  // namespace facesr

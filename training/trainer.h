@@ -22,6 +22,7 @@
 
 #include "degradation.h"
 #include "generator.h"
+#include "safetensors.h"
 
 namespace facesr {
 
@@ -65,8 +66,9 @@ struct TrainResult {
 // Throws std::runtime_error with a message saying what to fix (missing dataset, bad device, ...).
 TrainResult train(const TrainOptions& options, bool resume);
 
-// Writes the generator of out_dir/checkpoint.pt as a weights file with full metadata.
-void export_checkpoint(const TrainOptions& options, const std::string& weights_path);
+// Writes the generator of out_dir/checkpoint.pt as a weights file with full metadata, its tensors
+// stored as `dtype` (F32, or F16/BF16 for a file half the size).
+void export_checkpoint(const TrainOptions& options, const std::string& weights_path, DType dtype = DType::F32);
 
 // Process-wide: set by SIGINT/SIGTERM handlers that train() installs; checked after every step.
 void request_stop();
