@@ -50,12 +50,17 @@ class ElementTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { gst_init(nullptr, nullptr); }
 
-  void TearDown() override {
+  void TearDown() override { stop(); }
+
+  // Ends the harness started by start() (tests that start several in a loop call it between them).
+  void stop() {
     if (harness_) gst_harness_teardown(harness_);
+    harness_ = nullptr;
     if (bus_) {
       gst_bus_set_flushing(bus_, TRUE);
       gst_object_unref(bus_);
     }
+    bus_ = nullptr;
   }
 
   GstHarness* start(const std::string& props, const char* format, int width, int height) {
@@ -190,10 +195,7 @@ TEST_F(ElementTest, EveryFormatRoundTripsUnchangedWithoutFaces) {
     gst_caps_unref(expected);
     gst_caps_unref(out_caps);
     gst_buffer_unref(out);
-    gst_harness_teardown(h);
-    harness_ = nullptr;
-    gst_object_unref(bus_);
-    bus_ = nullptr;
+    stop();
   }
 }
 
@@ -215,10 +217,7 @@ TEST_F(ElementTest, ReplaceChangesPixelsOnlyInsideFaceRegionsInEveryFormat) {
     EXPECT_EQ(facesr_metas(out).size(), 2u);
     gst_buffer_unref(original);
     gst_buffer_unref(out);
-    gst_harness_teardown(h);
-    harness_ = nullptr;
-    gst_object_unref(bus_);
-    bus_ = nullptr;
+    stop();
   }
 }
 
@@ -379,10 +378,7 @@ TEST_F(ElementTest, OutputScaleAndModesGiveTheRightCapsAndSizes) {
       EXPECT_NEAR(static_cast<int>(metas[0]->w), 20 * scale, 1);
       gst_caps_unref(out_caps);
       gst_buffer_unref(out);
-      gst_harness_teardown(h);
-      harness_ = nullptr;
-      gst_object_unref(bus_);
-      bus_ = nullptr;
+      stop();
     }
   }
 }
@@ -441,10 +437,7 @@ TEST_F(ElementTest, TinyOddAndLargeFrames) {
     }
     gst_buffer_unref(original);
     gst_buffer_unref(out);
-    gst_harness_teardown(h);
-    harness_ = nullptr;
-    gst_object_unref(bus_);
-    bus_ = nullptr;
+    stop();
   }
 }
 
