@@ -278,8 +278,6 @@ void write_samples(State& s, const TrainOptions& o, const Dataset& data, const s
 
 }  // namespace
 
-void request_stop() { g_stop = true; }
-
 TrainResult train(const TrainOptions& o, bool resume) {
   validate(o.generator);
   validate(o.degradation);

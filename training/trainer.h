@@ -70,7 +70,4 @@ TrainResult train(const TrainOptions& options, bool resume);
 // stored as `dtype` (F32, or F16/BF16 for a file half the size).
 void export_checkpoint(const TrainOptions& options, const std::string& weights_path, DType dtype = DType::F32);
 
-// Process-wide: set by SIGINT/SIGTERM handlers that train() installs; checked after every step.
-void request_stop();
-
 }  // namespace facesr
