@@ -11,6 +11,7 @@ namespace {
 
 constexpr double kLeakySlope = 0.2;  // encoder and LR upsampler activations (pix2pix)
 constexpr int64_t kLrUpsamplerBlocks = 3;  // three x2 blocks: 32 -> 256
+constexpr double kResidualHeadInitScale = 0.1;  // residual heads start at a tenth of the default init
 
 // One x2 resolution step. Holds a single conv so that noise goes after it like after any other conv.
 struct UpBlockImpl : nn::Module {
@@ -124,6 +125,24 @@ GeneratorImpl::GeneratorImpl(GeneratorOptions options) : options_(options) {
   upper_out_ = register_module("upper_out", nn::Conv2d(nn::Conv2dOptions(ngf, 3, 3).padding(1)));
   build_decoder("lower_ups", "lower_norms", depth - 1, lower_ups_, lower_norms_);
   lower_out_ = register_module("lower_out", nn::Conv2d(nn::Conv2dOptions(2 * ngf, 3, 3).padding(1)));
+
+  if (options_.residual()) {
+    // Start close to bicubic upsampling: small corrections at first.
+    torch::NoGradGuard no_grad;
+    for (nn::Conv2d* head : {&lr_out_, &upper_out_, &lower_out_}) {
+      if (head->is_empty()) continue;
+      (*head)->weight.mul_(kResidualHeadInitScale);
+      (*head)->bias.zero_();
+    }
+  }
+}
+
+void to_channels_last(nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  for (auto& b : module.buffers())
+    if (b.dim() == 4) b.set_data(b.contiguous(at::MemoryFormat::ChannelsLast));
 }
 
 torch::Tensor GeneratorImpl::add_noise(const torch::Tensor& y, Stage& stage) {
@@ -174,18 +193,28 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
   stage.strength = noise.strength;
   if (noise.strength > 0.0) stage.rng = at::make_generator<at::CPUGeneratorImpl>(noise.seed);
 
+  namespace F = torch::nn::functional;
+  // bicubic(I_LR): the ablation model1's I_LRf, and the base the residual heads add to.
+  torch::Tensor base;
+  if (options_.residual() || options_.lr_upsampler() == LrUpsampler::Bicubic)
+    base = F::interpolate(input, F::InterpolateFuncOptions()
+                                     .size(std::vector<int64_t>{kOutputSize, kOutputSize})
+                                     .mode(torch::kBicubic)
+                                     .align_corners(false))
+               .clamp(-1.0, 1.0);
+  auto head = [&](const torch::Tensor& y) {
+    if (!options_.residual()) return torch::tanh(y);
+    auto x = base + y;
+    return is_training() ? x : x.clamp(-1.0, 1.0);
+  };
+
   GeneratorOutput out;
   if (options_.lr_upsampler() == LrUpsampler::Learned) {
     auto x = torch::leaky_relu(add_noise(lr_in_->forward(input), stage), kLeakySlope);
     for (const auto& block : *lr_ups_) x = torch::leaky_relu(upsample(*block, x, stage), kLeakySlope);
-    out.lr_features = torch::tanh(add_noise(lr_out_->forward(x), stage));
+    out.lr_features = head(add_noise(lr_out_->forward(x), stage));
   } else {
-    namespace F = torch::nn::functional;
-    out.lr_features = F::interpolate(input, F::InterpolateFuncOptions()
-                                                .size(std::vector<int64_t>{kOutputSize, kOutputSize})
-                                                .mode(torch::kBicubic)
-                                                .align_corners(false))
-                          .clamp(-1.0, 1.0);
+    out.lr_features = base;
   }
 
   std::vector<torch::Tensor> encoded;
@@ -199,9 +228,9 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
   }
 
   auto features = decode(upper_ups_, upper_norms_, encoded, kUpperDecoderSkips, stage);  // I_f
-  out.blurred = torch::tanh(add_noise(upper_out_->forward(torch::relu(features)), stage));
+  out.blurred = head(add_noise(upper_out_->forward(torch::relu(features)), stage));
   auto lower = decode(lower_ups_, lower_norms_, encoded, options_.depth() - 1, stage);
-  out.sharp = torch::tanh(add_noise(lower_out_->forward(torch::relu(torch::cat({lower, features}, 1))), stage));
+  out.sharp = head(add_noise(lower_out_->forward(torch::relu(torch::cat({lower, features}, 1))), stage));
   return out;
 }
 

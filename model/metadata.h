@@ -5,7 +5,8 @@
 //   format          "facesr-weights"
 //   format_version  "1"
 //   architecture    {"name":"facesr-generator","ngf":16,"depth":8,"lr_upsampler":"learned",
-//                    "upsample":"pixel_shuffle","input_size":32,"output_size":256}
+//                    "upsample":"pixel_shuffle","residual":true,"input_size":32,"output_size":256}
+//                   ("residual" absent = false: files written before the residual heads existed)
 //   crop_rule       {"center_dx":..,"center_dy":..,"side_scale":..}   (see CropRule)
 //   normalization   {"color":"RGB","layout":"NCHW","range":[-1,1],"from_uint8":"x/127.5-1"}
 //   training        JSON object filled by facesr-train (data, steps, losses, perceptual loss on/off)
@@ -34,6 +35,7 @@ struct Architecture {
   int64_t depth = 8;
   std::string lr_upsampler = "learned";  // "learned" | "bicubic" (ablation model1)
   std::string upsample = "pixel_shuffle";  // "pixel_shuffle" | "resize_conv" | "transposed"
+  bool residual = true;                    // heads add to bicubic(I_LR) (generator.h)
 };
 
 struct ModelMetadata {

@@ -47,6 +47,7 @@ GeneratorOptions generator_options(const Architecture& a) {
     options.ngf(a.ngf).depth(a.depth);
     options.lr_upsampler(lr_upsampler_from_string(a.lr_upsampler));
     options.upsample(upsample_mode_from_string(a.upsample));
+    options.residual(a.residual);
     validate(options);
     return options;
   } catch (const std::invalid_argument& e) {
@@ -56,7 +57,7 @@ GeneratorOptions generator_options(const Architecture& a) {
 
 Architecture architecture_of(const GeneratorOptions& options) {
   return {options.ngf(), options.depth(), to_string(options.lr_upsampler()),
-          to_string(options.upsample())};
+          to_string(options.upsample()), options.residual()};
 }
 
 void save_generator(const std::string& path, GeneratorImpl& generator, ModelMetadata metadata,

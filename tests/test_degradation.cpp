@@ -1,8 +1,10 @@
-// Motion-flow blur, downsampling and the full training degradation (training/degradation.h).
+// Motion-flow blur, downsampling, the full training degradation (training/degradation.h) and the
+// augmentation before it (training/augment.h).
 #include <gtest/gtest.h>
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "augment.h"
 #include "degradation.h"
 
 namespace {
@@ -239,4 +241,86 @@ TEST(Degrade, CudaMatchesCpu) {
   EXPECT_TRUE(gpu.lr.is_cuda());
   EXPECT_LT(max_abs_diff(cpu.lr, gpu.lr.cpu()), 1e-3);
   EXPECT_LT(max_abs_diff(cpu.blurred_hr, gpu.blurred_hr.cpu()), 1e-3);
+}
+
+// ---- augmentation (training/augment.h) ----------------------------------------------------------
+
+namespace {
+
+at::Generator rng(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+// A smooth off-centre blob in [0, 1]: bicubic and bilinear resampling agree on it closely.
+torch::Tensor blob(int64_t n, int64_t size) {
+  auto c = torch::arange(size, torch::kFloat32);
+  auto r2 = (c.view({size, 1}) - 100).pow(2) + (c.view({1, size}) - 150).pow(2);
+  return torch::exp(-r2 / (2 * 30.0 * 30.0)).view({1, 1, size, size}).expand({n, 1, size, size}).contiguous();
+}
+
+}  // namespace
+
+TEST(Augment, NoneIsIdentity) {
+  auto hr = test_image(4, 64);
+  auto mask = disc_mask(4, 64, 20.0);
+  auto gen = rng(3);
+  auto out = facesr::augment(hr, mask, facesr::no_augmentation(), gen);
+  EXPECT_TRUE(torch::equal(out.hr, hr));
+  EXPECT_TRUE(torch::equal(out.mask, mask));
+}
+
+TEST(Augment, FlipsOnlyFlipSomeFacesAndNothingElse) {
+  auto hr = test_image(16, 32);
+  auto mask = blob(16, 32);
+  auto gen = rng(5);
+  auto out = facesr::augment(hr, mask, facesr::flips_only(), gen);
+  int flipped = 0, kept = 0;
+  for (int64_t i = 0; i < 16; ++i) {
+    const bool is_flipped = torch::equal(out.hr[i], hr[i].flip({2}));
+    const bool is_kept = torch::equal(out.hr[i], hr[i]);
+    EXPECT_TRUE(is_flipped || is_kept) << "face " << i;
+    EXPECT_TRUE(torch::equal(out.mask[i], is_flipped ? mask[i].flip({2}) : mask[i])) << "face " << i;
+    flipped += is_flipped;
+    kept += is_kept;
+  }
+  EXPECT_GT(flipped, 0);
+  EXPECT_GT(kept, 0);
+}
+
+TEST(Augment, GeometricJitterMovesFaceAndMaskTogether) {
+  const int64_t n = 8, size = 256;
+  auto mask = blob(n, size);
+  auto hr = (mask * 2 - 1).expand({n, 3, size, size}).contiguous();  // the face *is* the mask
+  auto options = facesr::flips_only().flip(false).geometric_probability(1.0).scale(0.1).rotation(10).translation(0.05);
+  auto gen = rng(11);
+  auto out = facesr::augment(hr, mask, options, gen);
+  EXPECT_GT((out.mask - mask).abs().max().item<double>(), 0.05) << "nothing moved";
+  EXPECT_LT(max_abs_diff(out.hr.select(1, 0), out.mask.select(1, 0) * 2 - 1), 0.02);
+  EXPECT_LE(out.hr.abs().max().item<double>(), 1.0);
+}
+
+TEST(Augment, ColourJitterKeepsRangeAndLeavesMask) {
+  auto hr = test_image(8, 64);
+  auto mask = disc_mask(8, 64, 20.0);
+  auto options = facesr::flips_only().flip(false).brightness(0.1).contrast(0.2).saturation(0.2);
+  auto gen = rng(2);
+  auto out = facesr::augment(hr, mask, options, gen);
+  EXPECT_TRUE(torch::equal(out.mask, mask));
+  EXPECT_LE(out.hr.abs().max().item<double>(), 1.0);
+  EXPECT_GT(max_abs_diff(out.hr, hr), 0.01);
+  // Brightness and contrast move the mean, not the picture: the jittered face still correlates.
+  auto a = out.hr - out.hr.mean(), b = hr - hr.mean();
+  EXPECT_GT(((a * b).sum() / (a.norm() * b.norm())).item<double>(), 0.9);
+}
+
+TEST(Augment, SameSeedSameResultAndBadOptionsRejected) {
+  auto hr = test_image(4, 64);
+  auto mask = disc_mask(4, 64, 20.0);
+  facesr::AugmentOptions options;
+  auto g1 = rng(7), g2 = rng(7), g3 = rng(8);
+  auto a = facesr::augment(hr, mask, options, g1), b = facesr::augment(hr, mask, options, g2),
+       c = facesr::augment(hr, mask, options, g3);
+  EXPECT_TRUE(torch::equal(a.hr, b.hr));
+  EXPECT_TRUE(torch::equal(a.mask, b.mask));
+  EXPECT_FALSE(torch::equal(a.hr, c.hr));
+  EXPECT_THROW(facesr::augment(hr, mask, facesr::AugmentOptions().rotation(-1), g1), std::invalid_argument);
+  EXPECT_THROW(facesr::augment(hr, mask.expand({4, 3, 64, 64}), options, g1), std::invalid_argument);
 }

@@ -49,6 +49,11 @@ int main(int argc, char** argv) {
   app.add_option("--validate-every", o.validate_every, "steps between validations (0 = only at the end)");
   app.add_option("--seed", o.seed, "seed of initialisation, batches, flips and degradations");
   app.add_option("--blur-max", blur_max, "longest motion-blur vector, pixels at 256x256")->check(CLI::Range(0.0, 128.0));
+  bool no_residual = false;
+  app.add_flag("--no-residual", no_residual, "the paper's tanh heads instead of residual heads over bicubic(I_LR)");
+  std::string augmentation = "full";
+  app.add_option("--augment", augmentation, "full: flips + scale/rotation/translation + colour jitter; flip: the paper's flips only; none")
+      ->check(CLI::IsMember({"full", "flip", "none"}));
   app.add_flag("--resume", resume, "continue from <out>/checkpoint.pt at its step");
   app.add_option("--export", export_path, "only write <out>/checkpoint.pt's generator to this weights file");
   std::string export_dtype = "F32";
@@ -58,7 +63,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    o.generator.ngf(ngf).depth(depth);
+    o.generator.ngf(ngf).depth(depth).residual(!no_residual);
+    if (augmentation == "flip") o.augment = facesr::flips_only();
+    if (augmentation == "none") o.augment = facesr::no_augmentation();
     if (ablation == "model1") o.generator.lr_upsampler(facesr::LrUpsampler::Bicubic);
     if (ablation == "model2") o.adversarial = facesr::Adversarial::None;
     if (ablation == "model3") o.adversarial = facesr::Adversarial::GlobalOnly;

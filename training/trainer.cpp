@@ -49,6 +49,7 @@ json config_of(const TrainOptions& o) {
           {"depth", o.generator.depth()},
           {"lr_upsampler", to_string(o.generator.lr_upsampler())},
           {"upsample", to_string(o.generator.upsample())},
+          {"residual", o.generator.residual()},
           {"ndf", o.ndf},
           {"adversarial", o.adversarial == Adversarial::Both ? "global+local"
                           : o.adversarial == Adversarial::GlobalOnly ? "global (model3)" : "none (model2)"},
@@ -61,6 +62,14 @@ json config_of(const TrainOptions& o) {
           {"perceptual_loss", o.vgg19.empty() ? "off: no VGG-19 weights given (--vgg19)" : "VGG-19 pool1-5, " + o.vgg19},
           {"steps", o.steps},
           {"phase1_steps", o.phase1_steps},
+          {"augment", {{"flip", o.augment.flip()},
+                       {"geometric_probability", o.augment.geometric_probability()},
+                       {"scale", o.augment.scale()},
+                       {"rotation_degrees", o.augment.rotation()},
+                       {"translation", o.augment.translation()},
+                       {"brightness", o.augment.brightness()},
+                       {"contrast", o.augment.contrast()},
+                       {"saturation", o.augment.saturation()}}},
           {"seed", o.seed}};
 }
 
@@ -73,6 +82,9 @@ State build_state(const TrainOptions& o, torch::Device device) {
   s.g->to(device);
   s.dg->to(device);
   s.dl->to(device);
+  for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(s.g.get()), static_cast<torch::nn::Module*>(s.dg.get()),
+                               static_cast<torch::nn::Module*>(s.dl.get())})
+    to_channels_last(*m);  // 1.45x faster training steps on the CPU (ngf 8, measured)
   auto adam = [&](torch::nn::Module& m) {
     return std::make_unique<torch::optim::Adam>(
         m.parameters(), torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}));
@@ -124,9 +136,9 @@ void load_checkpoint(State& s, const TrainOptions& o, torch::Device device) {
   archive.read("config", config);
   const json saved = json::parse(config.toStringRef());
   const json now = config_of(o);
-  for (const char* key : {"ngf", "depth", "lr_upsampler", "upsample", "ndf"})
-    if (saved[key] != now[key])
-      throw std::runtime_error(path.string() + ": checkpoint has " + key + " = " + saved[key].dump() +
+  for (const char* key : {"ngf", "depth", "lr_upsampler", "upsample", "residual", "ndf"})
+    if (saved.value(key, json()) != now[key])
+      throw std::runtime_error(path.string() + ": checkpoint has " + key + " = " + saved.value(key, json()).dump() +
                                ", the options say " + now[key].dump() + "; resume with the same architecture");
   torch::serialize::InputArchive g, dg, dl, og, odg, odl;
   archive.read("generator", g);
@@ -177,11 +189,10 @@ StepLosses train_step(State& s, const TrainOptions& o, const Dataset& data, cons
                       torch::Device device, Distributed* dist) {
   auto gen = seeded(o.seed * 1000003 + static_cast<uint64_t>(s.step));
   auto batch = data.batch(batch_indices(train, o.batch, s.step, o.seed));
-  // Horizontal flips, the paper's augmentation.
-  auto flip = torch::rand({o.batch}, gen) < 0.5;
-  auto hr = torch::where(flip.view({-1, 1, 1, 1}), batch.hr.flip({3}), batch.hr).to(device);
-  auto mask = torch::where(flip.view({-1, 1, 1, 1}), batch.mask.flip({3}), batch.mask).to(device);
+  Augmented augmented = augment(batch.hr.to(device), batch.mask.to(device), o.augment, gen);
+  auto hr = augmented.hr, mask = augmented.mask;
   Degraded degraded = degrade(hr, mask, o.degradation, gen);
+  degraded.lr = degraded.lr.contiguous(at::MemoryFormat::ChannelsLast);
   if (dist) {
     // Every rank draws the whole global batch the same way (cheap next to the networks) and trains on
     // its own slice, so a face gets the same flip and blur whatever the number of ranks.
@@ -281,6 +292,7 @@ void write_samples(State& s, const TrainOptions& o, const Dataset& data, const s
 TrainResult train(const TrainOptions& o, bool resume) {
   validate(o.generator);
   validate(o.degradation);
+  validate(o.augment);
   if (o.batch < 1 || o.steps < 0 || o.phase1_steps < 0 || o.ndf < 1)
     throw std::runtime_error("batch and ndf must be >= 1, steps and phase1 steps >= 0");
   const torch::Device device = device_from_name(o.device);

@@ -1,6 +1,6 @@
 // The facesr trainer: the paper's recipe (Yun & Park; ../shared/DESIGN.md) on a packed dataset.
 //
-// Per step: a batch of training faces (random horizontal flips), a fresh random motion-blur
+// Per step: a batch of training faces (flips, and jitter unless turned off: training/augment.h), a fresh random motion-blur
 // degradation of each (training/degradation.h), then
 //   D_g  <- LSGAN on (I_LRf, I_HR) real vs (I_LRf, G sharp) fake          [unless ablation model2]
 //   D_l  <- LSGAN on M x I_HR real vs M x G sharp fake, from phase 2 on    [unless model2 / model3]
@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <string>
 
+#include "augment.h"
 #include "degradation.h"
 #include "generator.h"
 #include "safetensors.h"
@@ -52,6 +53,7 @@ struct TrainOptions {
   int64_t validate_every = 200;  // 0 = only at the end
   uint64_t seed = 1;
   DegradationOptions degradation;
+  AugmentOptions augment;        // flips (the paper) + geometric and colour jitter
   bool quiet = false;            // no progress bar
 };
 
