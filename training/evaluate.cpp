@@ -85,9 +85,12 @@ EnhancedBatch enhance_with_fixed_degradation(GeneratorImpl& generator, const Dat
   EnhancedBatch out;
   out.hr = batch.hr.to(device);
   out.lr = fixed_degraded_input(out.hr, batch.mask.to(device), faces, options);
-  auto result = generator.forward(out.lr);
-  out.sharp = result.sharp;
-  out.blurred = result.blurred;
+  // The generator may hold bf16/fp16 weights (facesr-eval --precision): feed it its own dtype and
+  // score in float32.
+  const auto dtype = generator.parameters().front().scalar_type();
+  auto result = generator.forward(out.lr.to(dtype));
+  out.sharp = result.sharp.to(torch::kFloat32);
+  out.blurred = result.blurred.to(torch::kFloat32);
   out.bicubic = bicubic_x8(out.lr);
   return out;
 }

@@ -41,7 +41,7 @@ constexpr const char* kFidNote =
     "itself is implemented (training/metrics.h).";
 
 struct EvalCli {
-  std::string model, data, split = "test", json_path, sheet_path, device = "auto", inception;
+  std::string model, data, split = "test", json_path, sheet_path, device = "auto", inception, precision = "fp32";
   int sheet_faces = 8, threads = 0;
   double blur_max = facesr::DegradationOptions().max_length();
 };
@@ -87,7 +87,9 @@ json report_json(const EvalCli& cli, const facesr::Evaluation& e, const facesr::
   return {{"model", cli.model},
           {"architecture", {{"ngf", metadata.architecture.ngf}, {"depth", metadata.architecture.depth},
                             {"lr_upsampler", metadata.architecture.lr_upsampler},
-                            {"upsample", metadata.architecture.upsample}}},
+                            {"upsample", metadata.architecture.upsample},
+                            {"residual", metadata.architecture.residual}}},
+          {"precision", cli.precision},
           {"dataset", cli.data},
           {"split", cli.split},
           {"faces", e.faces.size()},
@@ -120,7 +122,12 @@ int run(const EvalCli& cli) {
   const torch::Device device = facesr::device_from_name(cli.device);
   at::set_num_threads(cli.threads > 0 ? cli.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   auto loaded = facesr::load_generator(cli.model);
-  loaded.generator->to(device);
+  const torch::ScalarType dtype = cli.precision == "bf16" ? torch::kBFloat16
+                                  : cli.precision == "fp16" ? torch::kFloat16
+                                                            : torch::kFloat32;
+  if (dtype == torch::kFloat16 && !device.is_cuda())
+    throw std::runtime_error("--precision fp16 needs CUDA; on the CPU use bf16 or fp32");
+  loaded.generator->to(device, dtype);
   auto data = facesr::Dataset::open(cli.data);
   const auto faces = data->indices(split_from_name(cli.split));
   if (faces.empty()) {
@@ -139,9 +146,9 @@ int run(const EvalCli& cli) {
   degradation.max_length(cli.blur_max);
   facesr::validate(degradation);
 
-  std::printf("facesr-eval: model %s (ngf %lld, depth %lld) on %s, split %s: %zu faces, %s\n", cli.model.c_str(),
+  std::printf("facesr-eval: model %s (ngf %lld, depth %lld, %s) on %s, split %s: %zu faces, %s\n", cli.model.c_str(),
               static_cast<long long>(loaded.metadata.architecture.ngf),
-              static_cast<long long>(loaded.metadata.architecture.depth), cli.data.c_str(), cli.split.c_str(),
+              static_cast<long long>(loaded.metadata.architecture.depth), cli.precision.c_str(), cli.data.c_str(), cli.split.c_str(),
               faces.size(), device.is_cuda() ? "CUDA" : ("CPU, " + std::to_string(at::get_num_threads()) + " threads").c_str());
   std::printf("protocol: %s\n", facesr::evaluation_protocol(degradation).c_str());
   std::printf("metrics: PSNR in dB on RGB; SSIM (Wang et al. 2004) on Y (ITU-R BT.601), not on RGB\n");
@@ -183,6 +190,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   app.add_option("--device", cli.device, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   app.add_option("--threads", cli.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--precision", cli.precision, "fp32 | bf16 | fp16 (CUDA): the engine's precisions, to check what one costs")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
   app.add_option("--blur-max", cli.blur_max, "longest motion-blur vector, pixels at 256x256 (as facesr-train's --blur-max)")
       ->check(CLI::Range(0.0, 128.0));
   app.add_option("--inception", cli.inception,
