@@ -58,6 +58,7 @@ std::unique_ptr<FaceEnhancer> FaceEnhancer::create(const EnhancerConfig& config)
   enhancer->config_ = config;
   EngineOptions options;
   options.device = config.device;
+  options.precision = config.precision;
   options.threads = config.threads;
   enhancer->engine_ = Engine::open(config.model_path, options);
   enhancer->detector_ = Detector::create(detector_options(config.source, FrameSettings{}));

@@ -46,6 +46,7 @@ enum class CompositeMode {
 struct EnhancerConfig {
   std::string model_path;
   Device device = Device::Auto;
+  Precision precision = Precision::Auto;
   int threads = 0;  // 0 = all cores
   FaceSource source = FaceSource::Haar;
 };

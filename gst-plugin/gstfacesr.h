@@ -17,6 +17,14 @@ typedef enum {
   GST_FACESR_DEVICE_CUDA,
 } GstFacesrDevice;
 
+/* Arithmetic of the network's layers (property "precision"). */
+typedef enum {
+  GST_FACESR_PRECISION_AUTO,
+  GST_FACESR_PRECISION_FP32,
+  GST_FACESR_PRECISION_BF16,
+  GST_FACESR_PRECISION_FP16,
+} GstFacesrPrecision;
+
 /* Where faces come from (property "detector"). */
 typedef enum {
   GST_FACESR_DETECTOR_HOG,
@@ -32,9 +40,11 @@ typedef enum {
 } GstFacesrMode;
 
 #define GST_TYPE_FACESR_DEVICE (gst_facesr_device_get_type ())
+#define GST_TYPE_FACESR_PRECISION (gst_facesr_precision_get_type ())
 #define GST_TYPE_FACESR_DETECTOR (gst_facesr_detector_get_type ())
 #define GST_TYPE_FACESR_MODE (gst_facesr_mode_get_type ())
 GType gst_facesr_device_get_type (void);
+GType gst_facesr_precision_get_type (void);
 GType gst_facesr_detector_get_type (void);
 GType gst_facesr_mode_get_type (void);
 

@@ -202,15 +202,21 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
                                      .mode(torch::kBicubic)
                                      .align_corners(false))
                .clamp(-1.0, 1.0);
+  // Mixed precision: the layers run in the weights' dtype (bf16/fp16 when the engine converted
+  // them), while bicubic(I_LR) and the heads' sums stay in the input's dtype, so a float32 input keeps
+  // the residual base exact and gets float32 outputs.
+  const auto out_dtype = input.scalar_type();
+  const auto net_dtype = enc_convs_[0]->as<nn::Conv2dImpl>()->weight.scalar_type();
   auto head = [&](const torch::Tensor& y) {
-    if (!options_.residual()) return torch::tanh(y);
-    auto x = base + y;
+    if (!options_.residual()) return torch::tanh(y).to(out_dtype);
+    auto x = base + y.to(out_dtype);
     return is_training() ? x : x.clamp(-1.0, 1.0);
   };
+  const auto net_input = input.to(net_dtype);
 
   GeneratorOutput out;
   if (options_.lr_upsampler() == LrUpsampler::Learned) {
-    auto x = torch::leaky_relu(add_noise(lr_in_->forward(input), stage), kLeakySlope);
+    auto x = torch::leaky_relu(add_noise(lr_in_->forward(net_input), stage), kLeakySlope);
     for (const auto& block : *lr_ups_) x = torch::leaky_relu(upsample(*block, x, stage), kLeakySlope);
     out.lr_features = head(add_noise(lr_out_->forward(x), stage));
   } else {
@@ -219,7 +225,7 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
 
   std::vector<torch::Tensor> encoded;
   encoded.reserve(options_.depth());
-  auto x = out.lr_features;
+  auto x = out.lr_features.to(net_dtype);
   for (int64_t k = 0; k < options_.depth(); ++k) {
     if (k > 0) x = torch::leaky_relu(x, kLeakySlope);
     x = add_noise(enc_convs_[k]->as<nn::Conv2dImpl>()->forward(x), stage);

@@ -22,6 +22,7 @@ std::unique_ptr<Engine> open_cpu(int max_batch = 16) {
   options.device = facesr::Device::Cpu;
   options.threads = 2;
   options.max_batch = max_batch;
+  options.precision = facesr::Precision::Float32;
   return Engine::open(FACESR_TEST_MODEL, options);
 }
 
@@ -178,6 +179,15 @@ TEST(Engine, DeviceSelection) {
   EXPECT_EQ(facesr::device_from_string("cuda"), facesr::Device::Cuda);
   EXPECT_THROW(facesr::device_from_string("gpu"), Error);
   EXPECT_THROW(facesr::precision_from_string("int8"), Error);
+}
+
+TEST(Engine, AutoPrecisionIsBFloat16OnlyWhereTheCpuHasIt) {
+  facesr::EngineOptions options;
+  options.device = facesr::Device::Cpu;
+  auto engine = Engine::open(FACESR_TEST_MODEL, options);
+  EXPECT_EQ(engine->precision(),
+            facesr::cpu_has_fast_bf16() ? facesr::Precision::BFloat16 : facesr::Precision::Float32);
+  EXPECT_EQ(facesr::precision_from_string("auto"), facesr::Precision::Auto);
 }
 
 TEST(Engine, BFloat16MatchesFloat32Closely) {

@@ -47,6 +47,44 @@ TEST(Generator, BicubicAblationUpsamplesTheInput) {
   for (const auto& p : g->named_parameters()) EXPECT_NE(p.key().rfind("lr_", 0), 0u) << p.key();
 }
 
+TEST(Generator, ResidualHeadsStartNearBicubicAndTanhHeadsDoNot) {
+  namespace F = torch::nn::functional;
+  auto input = random_input(2, 3);
+  auto bicubic = F::interpolate(input, F::InterpolateFuncOptions()
+                                           .size(std::vector<int64_t>{256, 256})
+                                           .mode(torch::kBicubic)
+                                           .align_corners(false))
+                     .clamp(-1, 1);
+  torch::NoGradGuard no_grad;
+  auto distance = [&](bool residual) {
+    torch::manual_seed(1);
+    Generator g(GeneratorOptions().ngf(8).residual(residual));
+    g->eval();
+    auto out = g->forward(input);
+    EXPECT_LE(out.sharp.abs().max().item<float>(), 1.0f);  // clamped in eval mode
+    return (out.sharp - bicubic).abs().mean().item<double>();
+  };
+  const double residual = distance(true), plain = distance(false);
+  EXPECT_LT(residual, 0.1) << "residual heads should start as a small correction of bicubic";
+  EXPECT_GT(plain, 2 * residual);
+}
+
+TEST(Generator, LowPrecisionWeightsKeepFloat32OutputsClose) {
+  torch::manual_seed(2);
+  Generator g(GeneratorOptions().ngf(8));
+  g->eval();
+  torch::NoGradGuard no_grad;
+  auto input = random_input(2, 4);
+  auto reference = g->forward(input).sharp;
+  facesr::to_channels_last(*g);
+  auto channels_last = g->forward(input.contiguous(at::MemoryFormat::ChannelsLast)).sharp;
+  EXPECT_TRUE(torch::allclose(reference, channels_last, 1e-4, 1e-4));
+  g->to(torch::kBFloat16);
+  auto bf16 = g->forward(input).sharp;
+  EXPECT_EQ(bf16.scalar_type(), torch::kFloat32);  // layers in bf16, base and output in float32
+  EXPECT_LT((bf16 - reference).abs().mean().item<double>(), 0.01);
+}
+
 TEST(Generator, RejectsBadOptionsAndInputs) {
   EXPECT_THROW(Generator(GeneratorOptions().depth(3)), std::invalid_argument);
   EXPECT_THROW(Generator(GeneratorOptions().depth(9)), std::invalid_argument);

@@ -165,8 +165,18 @@ TEST(Metadata, RoundTripsAndRejectsForeignFiles) {
   m.architecture.ngf = 8;
   m.crop_rule.side_scale = 1.8;
   m.evaluation = R"({"psnr":27.5})";
+  m.architecture.residual = true;
   auto back = facesr::from_safetensors_metadata(facesr::to_safetensors_metadata(m), "x");
   EXPECT_EQ(back.architecture.ngf, 8);
+  EXPECT_TRUE(back.architecture.residual);
+  {
+    // Files written before the residual heads existed have no "residual": they are the tanh form.
+    auto legacy = facesr::to_safetensors_metadata(m);
+    auto arch = json::parse(legacy["architecture"]);
+    arch.erase("residual");
+    legacy["architecture"] = arch.dump();
+    EXPECT_FALSE(facesr::from_safetensors_metadata(legacy, "x").architecture.residual);
+  }
   EXPECT_DOUBLE_EQ(back.crop_rule.side_scale, 1.8);
   EXPECT_EQ(json::parse(back.evaluation)["psnr"], 27.5);
 

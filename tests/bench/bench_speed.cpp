@@ -1,0 +1,269 @@
+// The speed figures of issue #7 in one table, each beside its baseline, all measured in this run:
+//
+//   1. Generator, ms per face at batch 8 on 2 threads:
+//        baseline  ngf 16, float32, NCHW (the spine's first measurement: how the engine ran before)
+//        rows      ngf 16 channels-last fp32; ngf 16 channels-last bf16; the shipped default model
+//                  through facesr::Engine (its own ngf, precision auto)             target <= 8 ms
+//   2. Element on an 854x480 25 fps I420 stream with 2 real faces (dlib's "johns" chips, 40 and 48 px
+//      wide, drifting 1-2 px a frame over a blurred-noise background), the default detector (haar,
+//      detect-interval auto) and tracker, appsrc ! facesr ! fakesink sync=false: sustained frames/s.
+//        baseline  the element as before: precision=fp32 with a random-weights ngf-16 model
+//        row       the element's defaults with the shipped default model          target >= 25 fps
+//   3. Detection vs gst-plugins-bad facedetect: printed by bench-detect (tests/bench/speed.sh runs
+//      both programs).
+//
+// Run: tests/bench/speed.sh [BUILD_DIR]   or   meson test --benchmark -C BUILD speed
+// Arguments: DEFAULT_MODEL NGF16_MODEL [--frames N]; GST_PLUGIN_PATH must hold the build's plugin.
+// Timings on shared machines drift +-30% between runs: compare rows of one run only.
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "engine.h"
+#include "generator.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kBatch = 8;
+constexpr int kThreads = 2;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// ms per face of `run_batch`, after two warm-up calls, over at least `min_seconds`.
+template <typename F>
+double ms_per_face(F&& run_batch, double min_seconds = 3.0) {
+  run_batch();
+  run_batch();
+  int calls = 0;
+  const auto t0 = Clock::now();
+  while (calls < 3 || seconds_since(t0) < min_seconds) {
+    run_batch();
+    ++calls;
+  }
+  return 1000.0 * seconds_since(t0) / (calls * kBatch);
+}
+
+double generator_ms(bool channels_last, torch::ScalarType dtype) {
+  at::set_num_threads(kThreads);
+  torch::manual_seed(0);
+  facesr::Generator g(facesr::GeneratorOptions().ngf(16));
+  g->eval();
+  g->to(dtype);
+  if (channels_last) facesr::to_channels_last(*g);
+  c10::InferenceMode inference;
+  auto input = torch::rand({kBatch, 3, 32, 32}) * 2 - 1;
+  if (channels_last) input = input.contiguous(at::MemoryFormat::ChannelsLast);
+  return ms_per_face([&] { g->forward(input); });
+}
+
+double engine_ms(const std::string& model, std::string* description) {
+  facesr::EngineOptions options;
+  options.device = facesr::Device::Cpu;
+  options.threads = kThreads;
+  auto engine = facesr::Engine::open(model, options);
+  *description = "ngf " + std::to_string(engine->metadata().architecture.ngf) + ", " + engine->device_description();
+  std::vector<uint8_t> crops(kBatch * 32 * 32 * 3), results(kBatch * 256 * 256 * 3);
+  cv::RNG rng(3);
+  rng.fill(cv::Mat(1, static_cast<int>(crops.size()), CV_8U, crops.data()), cv::RNG::UNIFORM, 0, 256);
+  std::vector<facesr::ImageView> in;
+  std::vector<facesr::MutableImageView> out;
+  for (int i = 0; i < kBatch; ++i) {
+    in.push_back({crops.data() + i * 32 * 32 * 3, 32, 32, 32 * 3});
+    out.push_back({results.data() + i * 256 * 256 * 3, 256, 256, 256 * 3});
+  }
+  return ms_per_face([&] { engine->enhance(in.data(), out.data(), kBatch); });
+}
+
+// ---- the element on a stream --------------------------------------------------------------
+
+struct Stream {
+  GstVideoInfo info;
+  std::vector<GstBuffer*> buffers;  // I420, with PTS; copied for each run
+};
+
+// 854x480 frames with two faces from dlib's johns chips (face = centre 108 px of the 150 px chip).
+Stream make_stream(int frames) {
+  Stream s;
+  gst_video_info_set_format(&s.info, GST_VIDEO_FORMAT_I420, 854, 480);
+  GST_VIDEO_INFO_FPS_N(&s.info) = 25;
+  GST_VIDEO_INFO_FPS_D(&s.info) = 1;
+  std::vector<cv::Mat> chips;
+  const std::filesystem::path johns = "/usr/share/doc/libdlib19.1/examples/johns";
+  for (const auto& person : {"john_1", "john_2"})
+    for (const auto& entry : std::filesystem::directory_iterator(johns / person)) {
+      chips.push_back(cv::imread(entry.path().string()));
+      break;
+    }
+  if (chips.size() != 2 || chips[0].empty() || chips[1].empty())
+    throw std::runtime_error("cannot read dlib's johns chips under " + johns.string() + " (package libdlib19.1)");
+  cv::RNG rng(5);
+  cv::Mat background(480, 854, CV_8UC3);
+  rng.fill(background, cv::RNG::NORMAL, cv::Scalar(110, 120, 130), cv::Scalar(40, 40, 40));
+  cv::GaussianBlur(background, background, cv::Size(), 3);
+  const int face_widths[2] = {40, 48};
+  for (int f = 0; f < frames; ++f) {
+    cv::Mat bgr = background.clone();
+    for (int k = 0; k < 2; ++k) {
+      const int chip_side = face_widths[k] * 150 / 108;
+      cv::Mat chip;
+      cv::resize(chips[k], chip, cv::Size(chip_side, chip_side), 0, 0, cv::INTER_AREA);
+      const int x = 200 + 350 * k + (k == 0 ? f : -2 * f) % 200, y = 150 + 40 * k + (f / 2) % 60;
+      chip.copyTo(bgr(cv::Rect(x, y, chip_side, chip_side)));
+    }
+    cv::Mat i420;
+    cv::cvtColor(bgr, i420, cv::COLOR_BGR2YUV_I420);
+    GstBuffer* buffer = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&s.info), nullptr);
+    GstVideoFrame frame;
+    gst_video_frame_map(&frame, &s.info, buffer, GST_MAP_WRITE);
+    const uint8_t* src = i420.data;
+    for (int plane = 0; plane < 3; ++plane) {
+      const int pw = plane == 0 ? 854 : 427, ph = plane == 0 ? 480 : 240;
+      auto* dst = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, plane));
+      for (int y = 0; y < ph; ++y, src += pw)
+        std::memcpy(dst + static_cast<std::size_t>(y) * GST_VIDEO_FRAME_PLANE_STRIDE(&frame, plane), src, pw);
+    }
+    gst_video_frame_unmap(&frame);
+    GST_BUFFER_PTS(buffer) = f * GST_SECOND / 25;
+    GST_BUFFER_DURATION(buffer) = GST_SECOND / 25;
+    s.buffers.push_back(buffer);
+  }
+  return s;
+}
+
+struct StreamRun {
+  double fps = 0;
+  double faces_per_frame = 0;
+  std::string error;
+};
+
+// appsrc ! facesr <properties> ! fakesink sync=false over the whole stream; frames/s from PLAYING to
+// EOS after the preroll (model load, warm-up and the first frame excluded); faces counted from the
+// element's "facesr" messages.
+StreamRun run_stream(const Stream& s, const std::string& properties) {
+  StreamRun run;
+  GError* err = nullptr;
+  const std::string description = "appsrc name=src ! facesr name=f " + properties + " ! fakesink sync=false";
+  GstElement* pipeline = gst_parse_launch(description.c_str(), &err);
+  if (pipeline == nullptr || err != nullptr) {
+    run.error = err ? err->message : "cannot build the pipeline";
+    g_clear_error(&err);
+    return run;
+  }
+  GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  GstCaps* caps = gst_video_info_to_caps(&s.info);
+  g_object_set(src, "caps", caps, "format", GST_FORMAT_TIME, "block", FALSE, "max-bytes", guint64(0), nullptr);
+  gst_caps_unref(caps);
+  for (GstBuffer* b : s.buffers) gst_app_src_push_buffer(GST_APP_SRC(src), gst_buffer_copy_deep(b));
+  gst_app_src_end_of_stream(GST_APP_SRC(src));
+  gst_object_unref(src);
+
+  GstBus* bus = gst_element_get_bus(pipeline);
+  // PAUSED first: the model loads and warms up, and the first frame goes through (preroll).
+  gst_element_set_state(pipeline, GST_STATE_PAUSED);
+  if (gst_element_get_state(pipeline, nullptr, nullptr, 300 * GST_SECOND) != GST_STATE_CHANGE_SUCCESS)
+    run.error = "did not preroll (model or plugin missing?)";
+  const auto start = Clock::now();
+  if (run.error.empty()) gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  int faces = 0;
+  while (run.error.empty()) {
+    GstMessage* msg = gst_bus_timed_pop_filtered(
+        bus, 1800 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT));
+    if (msg == nullptr) {
+      run.error = "timed out";
+      break;
+    }
+    const GstMessageType type = GST_MESSAGE_TYPE(msg);
+    if (type == GST_MESSAGE_ELEMENT) {
+      // One "facesr" message per frame with faces (and one when they disappear).
+      const GstStructure* st = gst_message_get_structure(msg);
+      if (const GValue* list = gst_structure_has_name(st, "facesr") ? gst_structure_get_value(st, "faces") : nullptr)
+        faces += static_cast<int>(gst_value_list_get_size(list));
+    } else if (type == GST_MESSAGE_ERROR) {
+      gst_message_parse_error(msg, &err, nullptr);
+      run.error = err ? err->message : "error";
+      g_clear_error(&err);
+    } else {  // EOS: every frame after the prerolled one went through
+      run.fps = (static_cast<double>(s.buffers.size()) - 1) / seconds_since(start);
+      run.faces_per_frame = static_cast<double>(faces) / static_cast<double>(s.buffers.size());
+    }
+    gst_message_unref(msg);
+    if (type != GST_MESSAGE_ELEMENT) break;
+  }
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return run;
+}
+
+void print_row(const char* figure, const std::string& what, double value, double baseline, const char* unit,
+               const char* target, bool lower_is_better) {
+  char ratio[32] = "-";
+  if (baseline > 0 && value > 0)
+    std::snprintf(ratio, sizeof ratio, "%.2fx", lower_is_better ? baseline / value : value / baseline);
+  std::printf("| %-10s | %-58s | %8.1f %-7s | %7s | %-9s |\n", figure, what.c_str(), value, unit, ratio, target);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gst_init(&argc, &argv);
+  std::vector<std::string> models;
+  int frames = 150;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--frames" && i + 1 < argc) frames = std::max(10, std::atoi(argv[++i]));
+    else models.push_back(argv[i]);
+  }
+  if (models.size() != 2) {
+    std::fprintf(stderr, "usage: %s DEFAULT_MODEL NGF16_MODEL [--frames N]\n", argv[0]);
+    return 2;
+  }
+  const std::string default_model = models[0], ngf16_model = models[1];
+  std::printf("facesr speed (issue #7), one run; ratio = speed-up over the row's baseline (same run).\n"
+              "CPU threads %d for the generator rows; the element uses all cores (threads=0).\n\n", kThreads);
+  std::printf("| %-10s | %-58s | %-16s | %7s | %-9s |\n", "figure", "configuration", "value", "ratio", "target");
+  std::printf("|------------|------------------------------------------------------------|------------------|--------:|-----------|\n");
+
+  try {
+    const double base = generator_ms(false, torch::kFloat32);
+    print_row("generator", "BASELINE ngf 16 fp32 NCHW, batch 8", base, 0, "ms/face", "", true);
+    print_row("generator", "ngf 16 fp32 channels-last, batch 8", generator_ms(true, torch::kFloat32), base, "ms/face", "<= 8", true);
+    print_row("generator", "ngf 16 bf16 channels-last, batch 8", generator_ms(true, torch::kBFloat16), base, "ms/face", "<= 8", true);
+    std::string description;
+    const double shipped = engine_ms(default_model, &description);
+    print_row("generator", "default model via Engine (" + description + ")", shipped, base, "ms/face", "<= 8", true);
+  } catch (const std::exception& e) {
+    std::printf("generator rows failed: %s\n", e.what());
+  }
+
+  const Stream stream = make_stream(frames);
+  const StreamRun before = run_stream(stream, "precision=fp32 model=\"" + ngf16_model + "\"");
+  const StreamRun now = run_stream(stream, "model=\"" + default_model + "\"");
+  for (const auto& [label, r, baseline] :
+       {std::tuple{std::string("BASELINE ngf-16 model, precision=fp32, haar, interval auto"), before, 0.0},
+        std::tuple{std::string("default model, element defaults (haar, interval auto)"), now, before.fps}}) {
+    if (!r.error.empty()) {
+      std::printf("| element    | %-58s | failed: %s\n", label.c_str(), r.error.c_str());
+      continue;
+    }
+    char what[160];
+    std::snprintf(what, sizeof what, "854x480 2 faces: %s (%.1f found/frame)", label.c_str(), r.faces_per_frame);
+    print_row("element", what, r.fps, baseline, "fps", baseline > 0 ? ">= 25" : "", false);
+  }
+  for (GstBuffer* b : stream.buffers) gst_buffer_unref(b);
+  std::printf("\nDetection vs gst-plugins-bad facedetect: see bench-detect's table (tests/bench/speed.sh prints it next).\n");
+  return 0;
+}
