@@ -102,11 +102,12 @@ Stream make_stream(int frames) {
   GST_VIDEO_INFO_FPS_D(&s.info) = 1;
   std::vector<cv::Mat> chips;
   const std::filesystem::path johns = "/usr/share/doc/libdlib19.1/examples/johns";
-  for (const auto& person : {"john_1", "john_2"})
-    for (const auto& entry : std::filesystem::directory_iterator(johns / person)) {
-      chips.push_back(cv::imread(entry.path().string()));
-      break;
-    }
+  for (const auto& person : {"John_Salley", "John_Simm"})
+    if (std::filesystem::is_directory(johns / person))
+      for (const auto& entry : std::filesystem::directory_iterator(johns / person)) {
+        chips.push_back(cv::imread(entry.path().string()));
+        break;
+      }
   if (chips.size() != 2 || chips[0].empty() || chips[1].empty())
     throw std::runtime_error("cannot read dlib's johns chips under " + johns.string() + " (package libdlib19.1)");
   cv::RNG rng(5);
@@ -249,7 +250,13 @@ int main(int argc, char** argv) {
     std::printf("generator rows failed: %s\n", e.what());
   }
 
-  const Stream stream = make_stream(frames);
+  Stream stream;
+  try {
+    stream = make_stream(frames);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench-speed: %s\n", e.what());
+    return 1;
+  }
   const StreamRun before = run_stream(stream, "precision=fp32 model=\"" + ngf16_model + "\"");
   const StreamRun now = run_stream(stream, "model=\"" + default_model + "\"");
   for (const auto& [label, r, baseline] :
