@@ -39,7 +39,7 @@
 #include "config.h"
 #endif
 
-#include "gstfacesr.h"
+#include "gstfacesr-private.h"
 
 #include <algorithm>
 #include <chrono>
@@ -48,88 +48,11 @@
 #include <string>
 #include <vector>
 
-#include "face_enhancer.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_facesr_debug);
+GST_DEBUG_CATEGORY (gst_facesr_debug);
 #define GST_CAT_DEFAULT gst_facesr_debug
 
-#ifndef FACESR_DEFAULT_MODEL
-#define FACESR_DEFAULT_MODEL "/usr/local/share/facesr/facesr-default.safetensors"
-#endif
 
-#define DEFAULT_MODEL FACESR_DEFAULT_MODEL
-#define DEFAULT_DEVICE GST_FACESR_DEVICE_AUTO
-#define DEFAULT_PRECISION GST_FACESR_PRECISION_AUTO
-#define DEFAULT_THREADS 0
-#define DEFAULT_DETECTOR GST_FACESR_DETECTOR_HAAR
-#define DEFAULT_DETECT_INTERVAL 0
-#define DEFAULT_MIN_FACE_SIZE 16
-#define DEFAULT_MAX_FACE_SIZE 96
-#define DEFAULT_MAX_FACES 8
-#define DEFAULT_OUTPUT_SCALE 1
-#define DEFAULT_MODE GST_FACESR_MODE_REPLACE
-#define DEFAULT_TEMPORAL_SMOOTHING 0.0
-#define DEFAULT_NOISE 0.0
-#define DEFAULT_ANNOTATE FALSE
-#define DEFAULT_ENABLED TRUE
-
-/* detect-interval 0 ("auto") means this with the hog and haar detectors, and 1 with upstream. */
-#define AUTO_DETECT_INTERVAL 5
-
-enum
-{
-  PROP_0,
-  PROP_MODEL,
-  PROP_DEVICE,
-  PROP_PRECISION,
-  PROP_THREADS,
-  PROP_DETECTOR,
-  PROP_DETECT_INTERVAL,
-  PROP_MIN_FACE_SIZE,
-  PROP_MAX_FACE_SIZE,
-  PROP_MAX_FACES,
-  PROP_OUTPUT_SCALE,
-  PROP_MODE,
-  PROP_TEMPORAL_SMOOTHING,
-  PROP_NOISE,
-  PROP_ANNOTATE,
-  PROP_ENABLED,
-};
-
-struct _GstFacesr
-{
-  GstVideoFilter parent;
-
-  /* Properties; under the object lock. */
-  gchar *model;
-  GstFacesrDevice device;
-  GstFacesrPrecision precision;
-  gint threads;
-  GstFacesrDetector detector;
-  guint detect_interval;
-  guint min_face_size;
-  guint max_face_size;
-  guint max_faces;
-  guint output_scale;
-  GstFacesrMode mode;
-  gdouble temporal_smoothing;
-  gdouble noise;
-  gboolean annotate;
-  gboolean enabled;
-
-  /* Streaming state: created in start(), dropped in stop(). */
-  facesr::FaceEnhancer *enhancer;
-  gchar *model_name;
-  gboolean use_upstream;        /* detector=upstream */
-  gboolean had_faces;           /* the last message listed faces */
-  guint64 processed;            /* frames enhanced */
-  guint64 passed_late;          /* late frames passed through un-enhanced */
-
-  /* Under the object lock. */
-  GstClockTime latency;         /* what the element adds (LATENCY query) */
-  GstClockTime earliest_time;   /* from QoS events; GST_CLOCK_TIME_NONE: none */
-  gdouble qos_proportion;
-};
 
 #define VIDEO_CAPS GST_VIDEO_CAPS_MAKE ("{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 }")
 
@@ -141,225 +64,6 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
 #define gst_facesr_parent_class parent_class
 G_DEFINE_TYPE (GstFacesr, gst_facesr, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE (facesr, "facesr", GST_RANK_NONE, GST_TYPE_FACESR);
-
-GType
-gst_facesr_device_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_FACESR_DEVICE_AUTO, "CUDA when LibTorch sees a GPU, else the CPU", "auto"},
-    {GST_FACESR_DEVICE_CPU, "The CPU", "cpu"},
-    {GST_FACESR_DEVICE_CUDA, "A CUDA GPU (fails to start without one)", "cuda"},
-    {0, NULL, NULL},
-  };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstFacesrDevice", values));
-  return type;
-}
-
-GType
-gst_facesr_precision_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_FACESR_PRECISION_AUTO,
-        "bf16 on a CPU with AVX-512 BF16 (about 2x faster than fp32, within 0.05 dB), else fp32", "auto"},
-    {GST_FACESR_PRECISION_FP32, "32-bit float", "fp32"},
-    {GST_FACESR_PRECISION_BF16, "bfloat16 layers, float32 residual base and output", "bf16"},
-    {GST_FACESR_PRECISION_FP16, "float16 (CUDA only)", "fp16"},
-    {0, NULL, NULL},
-  };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstFacesrPrecision", values));
-  return type;
-}
-
-GType
-gst_facesr_detector_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_FACESR_DETECTOR_HOG, "dlib HOG: accurate, faces from about 28 px (slower below 40 px)", "hog"},
-    {GST_FACESR_DETECTOR_HAAR, "OpenCV Haar cascade: fast, faces from about 16-24 px", "haar"},
-    {GST_FACESR_DETECTOR_UPSTREAM,
-        "Faces given by upstream GstVideoRegionOfInterestMeta of type \"face\"", "upstream"},
-    {0, NULL, NULL},
-  };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstFacesrDetector", values));
-  return type;
-}
-
-GType
-gst_facesr_mode_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_FACESR_MODE_REPLACE, "Enhanced faces replace the original faces", "replace"},
-    {GST_FACESR_MODE_INSET, "Faces replaced, and each also shown enlarged beside it", "inset"},
-    {GST_FACESR_MODE_SIDE_BY_SIDE,
-        "Original frame on the left, enhanced frame on the right (output twice as wide)", "side-by-side"},
-    {0, NULL, NULL},
-  };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstFacesrMode", values));
-  return type;
-}
-
-/* ------------------------------------------------------------------------------------------- */
-/* Properties                                                                                   */
-
-static void
-gst_facesr_set_property (GObject * object, guint prop_id, const GValue * value, GParamSpec * pspec)
-{
-  GstFacesr *self = GST_FACESR (object);
-  gboolean caps_change = FALSE, passthrough_change = FALSE, passthrough = FALSE;
-
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      g_free (self->model);
-      self->model = g_value_dup_string (value);
-      GST_DEBUG_OBJECT (self, "model: %s (used from the next start)", GST_STR_NULL (self->model));
-      break;
-    case PROP_DEVICE:
-      self->device = (GstFacesrDevice) g_value_get_enum (value);
-      GST_DEBUG_OBJECT (self, "device: %d (used from the next start)", self->device);
-      break;
-    case PROP_PRECISION:
-      self->precision = (GstFacesrPrecision) g_value_get_enum (value);
-      GST_DEBUG_OBJECT (self, "precision: %d (used from the next start)", self->precision);
-      break;
-    case PROP_THREADS:
-      self->threads = g_value_get_int (value);
-      GST_DEBUG_OBJECT (self, "threads: %d", self->threads);
-      break;
-    case PROP_DETECTOR:
-      self->detector = (GstFacesrDetector) g_value_get_enum (value);
-      GST_DEBUG_OBJECT (self, "detector: %d (used from the next start)", self->detector);
-      break;
-    case PROP_DETECT_INTERVAL:
-      self->detect_interval = g_value_get_uint (value);
-      GST_DEBUG_OBJECT (self, "detect-interval: %u", self->detect_interval);
-      break;
-    case PROP_MIN_FACE_SIZE:
-      self->min_face_size = g_value_get_uint (value);
-      GST_DEBUG_OBJECT (self, "min-face-size: %u", self->min_face_size);
-      break;
-    case PROP_MAX_FACE_SIZE:
-      self->max_face_size = g_value_get_uint (value);
-      GST_DEBUG_OBJECT (self, "max-face-size: %u", self->max_face_size);
-      break;
-    case PROP_MAX_FACES:
-      self->max_faces = g_value_get_uint (value);
-      GST_DEBUG_OBJECT (self, "max-faces: %u", self->max_faces);
-      break;
-    case PROP_OUTPUT_SCALE:{
-      guint scale = g_value_get_uint (value);
-      if (scale != 1 && scale != 2 && scale != 4 && scale != 8) {
-        g_warning ("facesr: output-scale must be 1, 2, 4 or 8, not %u; keeping %u", scale, self->output_scale);
-        break;
-      }
-      caps_change = scale != self->output_scale;
-      self->output_scale = scale;
-      GST_DEBUG_OBJECT (self, "output-scale: %u", scale);
-      break;
-    }
-    case PROP_MODE:{
-      GstFacesrMode mode = (GstFacesrMode) g_value_get_enum (value);
-      caps_change = (mode == GST_FACESR_MODE_SIDE_BY_SIDE) != (self->mode == GST_FACESR_MODE_SIDE_BY_SIDE);
-      self->mode = mode;
-      GST_DEBUG_OBJECT (self, "mode: %d", mode);
-      break;
-    }
-    case PROP_TEMPORAL_SMOOTHING:
-      self->temporal_smoothing = g_value_get_double (value);
-      GST_DEBUG_OBJECT (self, "temporal-smoothing: %f", self->temporal_smoothing);
-      break;
-    case PROP_NOISE:
-      self->noise = g_value_get_double (value);
-      GST_DEBUG_OBJECT (self, "noise: %f", self->noise);
-      break;
-    case PROP_ANNOTATE:
-      self->annotate = g_value_get_boolean (value);
-      GST_DEBUG_OBJECT (self, "annotate: %d", self->annotate);
-      break;
-    case PROP_ENABLED:
-      self->enabled = g_value_get_boolean (value);
-      passthrough_change = TRUE;
-      passthrough = !self->enabled && self->output_scale == 1 && self->mode != GST_FACESR_MODE_SIDE_BY_SIDE;
-      GST_DEBUG_OBJECT (self, "enabled: %d", self->enabled);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
-
-  if (passthrough_change)
-    gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), passthrough);
-  if (caps_change)
-    gst_base_transform_reconfigure_src (GST_BASE_TRANSFORM (self));
-}
-
-static void
-gst_facesr_get_property (GObject * object, guint prop_id, GValue * value, GParamSpec * pspec)
-{
-  GstFacesr *self = GST_FACESR (object);
-
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string (value, self->model);
-      break;
-    case PROP_DEVICE:
-      g_value_set_enum (value, self->device);
-      break;
-    case PROP_PRECISION:
-      g_value_set_enum (value, self->precision);
-      break;
-    case PROP_THREADS:
-      g_value_set_int (value, self->threads);
-      break;
-    case PROP_DETECTOR:
-      g_value_set_enum (value, self->detector);
-      break;
-    case PROP_DETECT_INTERVAL:
-      g_value_set_uint (value, self->detect_interval);
-      break;
-    case PROP_MIN_FACE_SIZE:
-      g_value_set_uint (value, self->min_face_size);
-      break;
-    case PROP_MAX_FACE_SIZE:
-      g_value_set_uint (value, self->max_face_size);
-      break;
-    case PROP_MAX_FACES:
-      g_value_set_uint (value, self->max_faces);
-      break;
-    case PROP_OUTPUT_SCALE:
-      g_value_set_uint (value, self->output_scale);
-      break;
-    case PROP_MODE:
-      g_value_set_enum (value, self->mode);
-      break;
-    case PROP_TEMPORAL_SMOOTHING:
-      g_value_set_double (value, self->temporal_smoothing);
-      break;
-    case PROP_NOISE:
-      g_value_set_double (value, self->noise);
-      break;
-    case PROP_ANNOTATE:
-      g_value_set_boolean (value, self->annotate);
-      break;
-    case PROP_ENABLED:
-      g_value_set_boolean (value, self->enabled);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
-}
 
 /* What a frame needs from the properties, read once per frame under the lock. */
 struct FrameOptions
@@ -624,106 +328,6 @@ describe_frame (GstVideoFrame * frame)
   return p;
 }
 
-/* Faces given by upstream: region-of-interest metas of type "face" that no facesr made. */
-static std::vector<facesr::Detection>
-upstream_faces (GstBuffer * buffer)
-{
-  std::vector<facesr::Detection> faces;
-  const GQuark face = g_quark_from_static_string ("face");
-  gpointer state = NULL;
-  GstMeta *meta;
-  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
-    if (roi->roi_type != face || gst_video_region_of_interest_meta_get_param (roi, "facesr"))
-      continue;
-    facesr::Detection d;
-    d.box = {(double) roi->x, (double) roi->y, (double) roi->w, (double) roi->h};
-    d.score = 1.0;
-    GstStructure *detection = gst_video_region_of_interest_meta_get_param (roi, "detection");
-    if (detection)
-      gst_structure_get_double (detection, "confidence", &d.score);
-    if (roi->w > 0 && roi->h > 0)
-      faces.push_back (d);
-  }
-  return faces;
-}
-
-/* The face box as whole pixels inside the frame (ROI metas and messages hold unsigned ints). */
-static void
-clip_box (const facesr::FaceBox & b, gint frame_width, gint frame_height, guint * x, guint * y,
-    guint * w, guint * h)
-{
-  const gint x0 = CLAMP ((gint) (b.x + 0.5), 0, frame_width), y0 = CLAMP ((gint) (b.y + 0.5), 0, frame_height);
-  const gint x1 = CLAMP ((gint) (b.x + b.width + 0.5), 0, frame_width);
-  const gint y1 = CLAMP ((gint) (b.y + b.height + 0.5), 0, frame_height);
-  *x = x0;
-  *y = y0;
-  *w = x1 - x0;
-  *h = y1 - y0;
-}
-
-static void
-gst_facesr_attach_metas (GstFacesr * self, GstBuffer * buffer, const std::vector<facesr::FaceReport> & faces,
-    gint frame_width, gint frame_height)
-{
-  for (const auto & f : faces) {
-    guint x, y, w, h;
-    clip_box (f.box, frame_width, frame_height, &x, &y, &w, &h);
-    GstVideoRegionOfInterestMeta *roi =
-        gst_buffer_add_video_region_of_interest_meta (buffer, "face", x, y, w, h);
-    roi->id = f.track_id;
-    gst_video_region_of_interest_meta_add_param (roi, gst_structure_new ("facesr",
-            "track-id", G_TYPE_INT, f.track_id,
-            "score", G_TYPE_DOUBLE, f.score,
-            "detected", G_TYPE_BOOLEAN, f.detected,
-            "enhanced", G_TYPE_BOOLEAN, f.enhanced,
-            "model", G_TYPE_STRING, self->model_name,
-            "synthesized", G_TYPE_BOOLEAN, f.enhanced, NULL));
-  }
-}
-
-/* An element message shaped like gst-plugins-bad facedetect's; posted for frames with faces, and
- * once with an empty list when the faces are gone. */
-static void
-gst_facesr_post_message (GstFacesr * self, GstBuffer * buffer, const std::vector<facesr::FaceReport> & faces,
-    gint frame_width, gint frame_height)
-{
-  if (faces.empty () && !self->had_faces)
-    return;
-  self->had_faces = !faces.empty ();
-  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
-  const GstClockTime pts = GST_BUFFER_PTS (buffer);
-  GstStructure *s = gst_structure_new ("facesr",
-      "timestamp", G_TYPE_UINT64, pts,
-      "stream-time", G_TYPE_UINT64, gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts),
-      "running-time", G_TYPE_UINT64, gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts),
-      "duration", G_TYPE_UINT64, GST_BUFFER_DURATION (buffer),
-      "synthesized", G_TYPE_BOOLEAN, !faces.empty (),
-      "model", G_TYPE_STRING, self->model_name, NULL);
-  GValue list = G_VALUE_INIT;
-  g_value_init (&list, GST_TYPE_LIST);
-  for (const auto & f : faces) {
-    guint x, y, w, h;
-    clip_box (f.box, frame_width, frame_height, &x, &y, &w, &h);
-    GValue item = G_VALUE_INIT;
-    g_value_init (&item, GST_TYPE_STRUCTURE);
-    GstStructure *face = gst_structure_new ("face",
-            "x", G_TYPE_UINT, x, "y", G_TYPE_UINT, y,
-            "width", G_TYPE_UINT, w, "height", G_TYPE_UINT, h,
-            "track-id", G_TYPE_INT, f.track_id,
-            "score", G_TYPE_DOUBLE, f.score,
-            "detected", G_TYPE_BOOLEAN, f.detected,
-            "enhanced", G_TYPE_BOOLEAN, f.enhanced,
-            "synthesized", G_TYPE_BOOLEAN, f.enhanced, NULL);
-    gst_value_set_structure (&item, face);
-    gst_structure_free (face);
-    gst_value_list_append_and_take_value (&list, &item);
-  }
-  gst_structure_take_value (s, "faces", &list);
-  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
-}
-
 /* QoS: a frame already late is passed through un-enhanced (not dropped). */
 static gboolean
 gst_facesr_frame_is_late (GstFacesr * self, GstBuffer * buffer)
@@ -779,7 +383,7 @@ gst_facesr_enhance (GstFacesr * self, GstBuffer * in, const facesr::FramePlanes 
   std::vector<facesr::FaceReport> faces;
   try {
     const std::vector<facesr::Detection> given =
-        self->use_upstream ? upstream_faces (in) : std::vector<facesr::Detection> ();
+        self->use_upstream ? gst_facesr_upstream_faces (in) : std::vector<facesr::Detection> ();
     faces = self->enhancer->process (source, target, (int) o.scale, given, o.settings);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Face enhancement failed: %s", e.what ()), (NULL));
@@ -912,81 +516,11 @@ gst_facesr_class_init (GstFacesrClass * klass)
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
   GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
-  const GParamFlags rw = (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  const GParamFlags rw_live = (GParamFlags) (rw | GST_PARAM_MUTABLE_PLAYING);
-  const GParamFlags rw_ready = (GParamFlags) (rw | GST_PARAM_MUTABLE_READY);
-
   GST_DEBUG_CATEGORY_INIT (gst_facesr_debug, "facesr", 0, "facesr face super-resolution");
 
-  gobject_class->set_property = gst_facesr_set_property;
-  gobject_class->get_property = gst_facesr_get_property;
   gobject_class->finalize = gst_facesr_finalize;
 
-  g_object_class_install_property (gobject_class, PROP_MODEL,
-      g_param_spec_string ("model", "Model",
-          "facesr weights file (.safetensors, made by facesr-train). Loaded when the element starts "
-          "(READY to PAUSED); a missing or corrupt file makes that state change fail",
-          DEFAULT_MODEL, rw_ready));
-  g_object_class_install_property (gobject_class, PROP_DEVICE,
-      g_param_spec_enum ("device", "Device",
-          "Where the network runs: auto (a CUDA GPU when there is one, else the CPU), cpu, or cuda "
-          "(the element fails to start without CUDA)",
-          GST_TYPE_FACESR_DEVICE, DEFAULT_DEVICE, rw_ready));
-  g_object_class_install_property (gobject_class, PROP_PRECISION,
-      g_param_spec_enum ("precision", "Precision",
-          "Arithmetic of the network: auto (bf16 on CPUs with AVX-512 BF16, else fp32), fp32, bf16, "
-          "or fp16 (CUDA only; the element fails to start with fp16 on the CPU)",
-          GST_TYPE_FACESR_PRECISION, DEFAULT_PRECISION, rw_ready));
-  g_object_class_install_property (gobject_class, PROP_THREADS,
-      g_param_spec_int ("threads", "Threads",
-          "CPU threads for the network (0 = all cores)", 0, 256, DEFAULT_THREADS, rw_ready));
-  g_object_class_install_property (gobject_class, PROP_DETECTOR,
-      g_param_spec_enum ("detector", "Detector",
-          "How faces are found: hog (dlib), haar (OpenCV cascade, finds the smallest faces), or "
-          "upstream (GstVideoRegionOfInterestMeta of type \"face\" on the incoming buffers)",
-          GST_TYPE_FACESR_DETECTOR, DEFAULT_DETECTOR, rw_ready));
-  g_object_class_install_property (gobject_class, PROP_DETECT_INTERVAL,
-      g_param_spec_uint ("detect-interval", "Detect interval",
-          "Run the detector on every Nth frame and let the tracker follow faces in between; 0 = "
-          "auto (every frame with detector=upstream, every 5th frame with hog and haar)",
-          0, 1000, DEFAULT_DETECT_INTERVAL, rw_live));
-  g_object_class_install_property (gobject_class, PROP_MIN_FACE_SIZE,
-      g_param_spec_uint ("min-face-size", "Minimum face size",
-          "Smallest face enhanced, in input pixels (larger side of the face box); smaller faces "
-          "are left alone", 1, 4096, DEFAULT_MIN_FACE_SIZE, rw_live));
-  g_object_class_install_property (gobject_class, PROP_MAX_FACE_SIZE,
-      g_param_spec_uint ("max-face-size", "Maximum face size",
-          "Largest face enhanced, in input pixels (0 = no limit). The network sees each face as a "
-          "32x32 crop of 1.5x the face, so faces much larger than the default already hold more "
-          "real detail than the crop and are left alone", 0, 8192, DEFAULT_MAX_FACE_SIZE, rw_live));
-  g_object_class_install_property (gobject_class, PROP_MAX_FACES,
-      g_param_spec_uint ("max-faces", "Maximum faces",
-          "Most faces enhanced per frame, the highest-scoring ones (0 = no limit); bounds the time "
-          "a frame takes", 0, 256, DEFAULT_MAX_FACES, rw_live));
-  g_object_class_install_property (gobject_class, PROP_OUTPUT_SCALE,
-      g_param_spec_uint ("output-scale", "Output scale",
-          "Output frame size as a multiple of the input: 1, 2, 4 or 8. Faces are pasted from the "
-          "256x256 results, the rest of the frame is resized", 1, 8, DEFAULT_OUTPUT_SCALE, rw_live));
-  g_object_class_install_property (gobject_class, PROP_MODE,
-      g_param_spec_enum ("mode", "Mode",
-          "replace: enhanced faces replace the originals; inset: each is also shown enlarged beside "
-          "it; side-by-side: original and enhanced frames next to each other (output twice as wide)",
-          GST_TYPE_FACESR_MODE, DEFAULT_MODE, rw_live));
-  g_object_class_install_property (gobject_class, PROP_TEMPORAL_SMOOTHING,
-      g_param_spec_double ("temporal-smoothing", "Temporal smoothing",
-          "Weight of a tracked face's previous result blended into its current one (0 = none); "
-          "reduces flicker", 0.0, 1.0, DEFAULT_TEMPORAL_SMOOTHING, rw_live));
-  g_object_class_install_property (gobject_class, PROP_NOISE,
-      g_param_spec_double ("noise", "Noise",
-          "Strength of the Gaussian noise added after each convolution (the paper's \"w/ N\"); 0 = "
-          "deterministic results, higher = more varied, less faithful faces", 0.0, 10.0, DEFAULT_NOISE, rw_live));
-  g_object_class_install_property (gobject_class, PROP_ANNOTATE,
-      g_param_spec_boolean ("annotate", "Annotate",
-          "Outline each enhanced face in green", DEFAULT_ANNOTATE, rw_live));
-  g_object_class_install_property (gobject_class, PROP_ENABLED,
-      g_param_spec_boolean ("enabled", "Enabled",
-          "Enhance faces; when FALSE frames pass through untouched (only resized when output-scale "
-          "or mode change the size)", DEFAULT_ENABLED, rw_live));
+  gst_facesr_install_properties (gobject_class);
 
   gst_element_class_set_static_metadata (element_class,
       "Face super-resolution", "Filter/Effect/Video",
@@ -1018,30 +552,12 @@ gst_facesr_class_init (GstFacesrClass * klass)
   filter_class->transform_frame = GST_DEBUG_FUNCPTR (gst_facesr_transform_frame);
   filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR (gst_facesr_transform_frame_ip);
 
-  gst_type_mark_as_plugin_api (GST_TYPE_FACESR_DEVICE, (GstPluginAPIFlags) 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_FACESR_PRECISION, (GstPluginAPIFlags) 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_FACESR_DETECTOR, (GstPluginAPIFlags) 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_FACESR_MODE, (GstPluginAPIFlags) 0);
 }
 
 static void
 gst_facesr_init (GstFacesr * self)
 {
-  self->model = g_strdup (DEFAULT_MODEL);
-  self->device = DEFAULT_DEVICE;
-  self->precision = DEFAULT_PRECISION;
-  self->threads = DEFAULT_THREADS;
-  self->detector = DEFAULT_DETECTOR;
-  self->detect_interval = DEFAULT_DETECT_INTERVAL;
-  self->min_face_size = DEFAULT_MIN_FACE_SIZE;
-  self->max_face_size = DEFAULT_MAX_FACE_SIZE;
-  self->max_faces = DEFAULT_MAX_FACES;
-  self->output_scale = DEFAULT_OUTPUT_SCALE;
-  self->mode = DEFAULT_MODE;
-  self->temporal_smoothing = DEFAULT_TEMPORAL_SMOOTHING;
-  self->noise = DEFAULT_NOISE;
-  self->annotate = DEFAULT_ANNOTATE;
-  self->enabled = DEFAULT_ENABLED;
+  gst_facesr_init_properties (self);
   self->latency = 0;
   self->earliest_time = GST_CLOCK_TIME_NONE;
   self->qos_proportion = 1.0;

@@ -548,6 +548,10 @@ TEST_F(ElementTest, CudaWithoutCudaFailsTheChangeToPaused) {
   expect_start_fails("device=cuda", "device=cpu");
 }
 
+TEST_F(ElementTest, Fp16OnTheCpuFailsTheChangeToPaused) {
+  expect_start_fails("device=cpu precision=fp16", "fp16 needs CUDA");
+}
+
 // FACESR_STATE_CYCLES overrides the count (e.g. fewer under valgrind, where each start loads the model).
 TEST_F(ElementTest, TwoHundredStateChangesNullPlaying) {
   GstElement* facesr = make_facesr("");
