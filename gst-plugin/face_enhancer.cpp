@@ -17,7 +17,14 @@ DetectorOptions detector_options(FaceSource source, const FrameSettings& setting
       options.backend = DetectorBackend::Hog;
       options.upsample = settings.min_face_size < kHogUpsampleBelow ? 1 : 0;
       break;
-    case FaceSource::Haar: options.backend = DetectorBackend::Cascade; break;
+    case FaceSource::Haar:
+      options.backend = DetectorBackend::Cascade;
+      // bench-detect ("haar fast"): without histogram equalization and with a 1.2 pyramid step the
+      // cascade ran 2x faster than with the library defaults (equalize, 1.1) and had equal or higher
+      // recall on faces >= 24 px; Haar features are normalized per window already.
+      options.equalize_histogram = false;
+      options.cascade_scale_step = 1.2;
+      break;
     case FaceSource::Upstream: options.backend = DetectorBackend::External; break;
   }
   options.min_face_size = settings.min_face_size;

@@ -7,7 +7,7 @@
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
   try {
-    facesr::EngineOptions options;  // device auto, all cores, fp32
+    facesr::EngineOptions options;  // device auto, all cores, precision auto
     auto engine = facesr::Engine::open(argv[1], options);
     std::printf("facesr on %s\n", engine->device_description().c_str());
 
