@@ -324,3 +324,48 @@ TEST(Augment, SameSeedSameResultAndBadOptionsRejected) {
   EXPECT_THROW(facesr::augment(hr, mask, facesr::AugmentOptions().rotation(-1), g1), std::invalid_argument);
   EXPECT_THROW(facesr::augment(hr, mask.expand({4, 3, 64, 64}), options, g1), std::invalid_argument);
 }
+
+// ---- JPEG (degradation.h: jpeg_compress) --------------------------------------------------------
+
+TEST(Jpeg, ConstantImageStaysConstant) {
+  auto image = torch::full({1, 3, 32, 32}, 100.0 / 127.5 - 1.0);
+  auto out = facesr::jpeg_compress(image, {75.0});
+  EXPECT_LT(max_abs_diff(out, image), 1.5 / 127.5) << "a flat grey is only its DC coefficient";
+}
+
+TEST(Jpeg, LowerQualityLosesMoreAndQualityZeroKeepsTheImage) {
+  // Smooth detail (pixel noise would be dominated by the 4:2:0 chroma subsampling at any quality).
+  auto image = facesr::gaussian_blur(test_image(1, 32, 4), {1.2});
+  auto error = [&](double q) { return (facesr::jpeg_compress(image, {q}) - image).square().mean().item<double>(); };
+  const double q10 = error(10), q50 = error(50), q95 = error(95);
+  EXPECT_GT(q10, q50);
+  EXPECT_GT(q50, q95);
+  EXPECT_LT(q95, q10 / 4);
+  auto two = test_image(2, 32, 5);
+  auto out = facesr::jpeg_compress(two, {0.0, 30.0});  // 0 = this image is not compressed
+  EXPECT_TRUE(torch::equal(out[0], two[0]));
+  EXPECT_GT(max_abs_diff(out[1], two[1]), 0.01);
+}
+
+TEST(Jpeg, BlocksShowAtLowQuality) {
+  // A smooth ramp compressed hard turns into 8x8 blocks: the jumps sit on block borders.
+  auto ramp = torch::linspace(-0.8, 0.8, 32).view({1, 1, 1, 32}).expand({1, 3, 32, 32}).contiguous();
+  auto out = facesr::jpeg_compress(ramp, {5.0});
+  auto steps = (out.slice(3, 1) - out.slice(3, 0, 31)).abs().mean({0, 1, 2});  // 31 column steps
+  double at_borders = 0, inside = 0;
+  for (int64_t k = 0; k < 31; ++k) ((k + 1) % 8 == 0 ? at_borders : inside) += steps[k].item<double>();
+  EXPECT_GT(at_borders / 3.0, 2.0 * inside / 28.0);
+}
+
+TEST(Jpeg, DegradeAppliesItOnlyWhenAskedAndKeepsTheRandomStream) {
+  auto hr = test_image(2, 256, 6);
+  auto mask = disc_mask(2, 256, 70.0);
+  facesr::DegradationOptions plain, jpeg;
+  jpeg.jpeg_probability(1.0).jpeg_quality_min(10).jpeg_quality_max(10);
+  auto a = facesr::degrade_fixed(hr, mask, plain, 3), b = facesr::degrade_fixed(hr, mask, jpeg, 3);
+  EXPECT_TRUE(torch::equal(a.blurred_hr, b.blurred_hr)) << "JPEG must not change the blur draws";
+  EXPECT_GT(max_abs_diff(a.lr, b.lr), 0.02);
+  EXPECT_THROW(facesr::degrade_fixed(hr, mask, facesr::DegradationOptions().jpeg_quality_max(101), 3),
+               std::invalid_argument);
+  EXPECT_THROW(facesr::jpeg_compress(torch::zeros({1, 3, 24, 24}), {50.0}), std::invalid_argument);
+}

@@ -232,6 +232,11 @@ void validate(const DegradationOptions& o) {
   check_range("defocus_sigma", o.defocus_sigma_min(), o.defocus_sigma_max());
   check_probability("noise_probability", o.noise_probability());
   check_range("noise_sigma", o.noise_sigma_min(), o.noise_sigma_max());
+  check_probability("jpeg_probability", o.jpeg_probability());
+  check_range("jpeg_quality", o.jpeg_quality_min(), o.jpeg_quality_max());
+  require(o.jpeg_quality_min() >= 1.0 && o.jpeg_quality_max() <= 100.0,
+          "degradation jpeg_quality must be within [1, 100], got [" + std::to_string(o.jpeg_quality_min()) + ", " +
+              std::to_string(o.jpeg_quality_max()) + "]");
 }
 
 int64_t auto_blur_samples(const torch::Tensor& field) {
@@ -323,6 +328,103 @@ Degraded degrade(const torch::Tensor& hr, const torch::Tensor& mask, const Degra
   out.lr = downsample8(out.blurred_hr);
   if (options.noise_probability() > 0.0)
     out.lr = (out.lr + sensor_noise(uniforms, options, out.lr, rng)).clamp(-1.0, 1.0);
+  if (options.jpeg_probability() > 0.0) {
+    // Drawn only when JPEG is on, so runs without it keep their random streams (and validation sets).
+    auto u = torch::rand({hr.size(0), 2}, rng, torch::TensorOptions().dtype(torch::kFloat64));
+    auto ua = u.accessor<double, 2>();
+    std::vector<double> quality(hr.size(0), 0.0);  // 0 = not compressed
+    for (int64_t i = 0; i < hr.size(0); ++i)
+      if (ua[i][0] < options.jpeg_probability())
+        quality[i] = lerp(options.jpeg_quality_min(), options.jpeg_quality_max(), ua[i][1]);
+    out.lr = jpeg_compress(out.lr, quality);
+  }
+  return out;
+}
+
+namespace {
+
+// The standard tables of the JPEG specification (ITU-T T.81, Annex K), row-major 8x8.
+constexpr double kLuminanceTable[64] = {
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99};
+constexpr double kChrominanceTable[64] = {
+    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99,
+    47, 66, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99};
+
+// IJG's quality scaling of a base table: N x 1 x 8 x 8 (x 1 x 1 to broadcast over blocks).
+torch::Tensor scaled_tables(const double* base, const std::vector<double>& quality) {
+  auto t = torch::empty({static_cast<int64_t>(quality.size()), 64}, torch::kFloat64);
+  auto a = t.accessor<double, 2>();
+  for (std::size_t i = 0; i < quality.size(); ++i) {
+    const double q = std::clamp(quality[i], 1.0, 100.0);
+    const double scale = q < 50.0 ? 5000.0 / q : 200.0 - 2.0 * q;
+    for (int k = 0; k < 64; ++k) a[i][k] = std::clamp(std::floor((base[k] * scale + 50.0) / 100.0), 1.0, 255.0);
+  }
+  return t.view({-1, 1, 1, 8, 8});
+}
+
+// Orthonormal 8x8 DCT-II matrix D: coefficients = D x block x D^T.
+torch::Tensor dct_matrix() {
+  auto d = torch::empty({8, 8}, torch::kFloat64);
+  auto a = d.accessor<double, 2>();
+  for (int k = 0; k < 8; ++k)
+    for (int n = 0; n < 8; ++n)
+      a[k][n] = (k == 0 ? std::sqrt(1.0 / 8.0) : std::sqrt(2.0 / 8.0)) * std::cos(kPi * (2 * n + 1) * k / 16.0);
+  return d;
+}
+
+// plane: N x H x W (level-shifted) -> quantized and reconstructed, with tables N x 1 x 1 x 8 x 8.
+torch::Tensor quantize_blocks(const torch::Tensor& plane, const torch::Tensor& tables, const torch::Tensor& dct) {
+  const int64_t n = plane.size(0), h = plane.size(1), w = plane.size(2);
+  // N x (H/8) x (W/8) x 8 x 8 blocks
+  auto blocks = plane.view({n, h / 8, 8, w / 8, 8}).permute({0, 1, 3, 2, 4});
+  auto coefficients = torch::matmul(torch::matmul(dct, blocks), dct.t());
+  auto quantized = torch::round(coefficients / tables) * tables;
+  auto restored = torch::matmul(torch::matmul(dct.t(), quantized), dct);
+  return restored.permute({0, 1, 3, 2, 4}).reshape({n, h, w});
+}
+
+}  // namespace
+
+torch::Tensor jpeg_compress(const torch::Tensor& images, const std::vector<double>& quality) {
+  require(images.dim() == 4 && images.size(1) == 3 && images.size(2) % 16 == 0 && images.size(3) % 16 == 0 &&
+              images.size(2) > 0 && images.size(3) > 0,
+          "jpeg_compress needs N x 3 x H x W with H and W multiples of 16, got " + c10::str(images.sizes()));
+  require(static_cast<int64_t>(quality.size()) == images.size(0),
+          "jpeg_compress needs one quality per image: " + std::to_string(quality.size()) + " for " +
+              std::to_string(images.size(0)));
+  torch::NoGradGuard no_grad;
+  std::vector<int64_t> keep, compress;
+  for (std::size_t i = 0; i < quality.size(); ++i) (quality[i] > 0.0 ? compress : keep).push_back(static_cast<int64_t>(i));
+  if (compress.empty()) return images;
+  std::vector<double> q;
+  for (int64_t i : compress) q.push_back(quality[i]);
+  const auto options = images.options();
+  auto index = torch::tensor(compress, torch::kInt64).to(images.device());
+  // 8-bit levels in float64 on the images' device (exact tables, exact rounding).
+  auto rgb = torch::round((images.index_select(0, index).to(torch::kFloat64) + 1.0) * 127.5).clamp(0, 255);
+  auto r = rgb.select(1, 0), g = rgb.select(1, 1), b = rgb.select(1, 2);
+  auto y = 0.299 * r + 0.587 * g + 0.114 * b;
+  auto cb = 128.0 - 0.168736 * r - 0.331264 * g + 0.5 * b;
+  auto cr = 128.0 + 0.5 * r - 0.418688 * g - 0.081312 * b;
+  namespace F = torch::nn::functional;
+  auto subsample = [](const torch::Tensor& c) { return F::avg_pool2d(c.unsqueeze(1), F::AvgPool2dFuncOptions(2)).squeeze(1); };
+  auto upsample = [](const torch::Tensor& c) { return c.repeat_interleave(2, 1).repeat_interleave(2, 2); };
+  const auto device = images.device();
+  auto dct = dct_matrix().to(device);
+  auto luma_tables = scaled_tables(kLuminanceTable, q).to(device);
+  auto chroma_tables = scaled_tables(kChrominanceTable, q).to(device);
+  y = quantize_blocks(y - 128.0, luma_tables, dct) + 128.0;
+  cb = upsample(quantize_blocks(subsample(cb) - 128.0, chroma_tables, dct)) + 128.0;
+  cr = upsample(quantize_blocks(subsample(cr) - 128.0, chroma_tables, dct)) + 128.0;
+  auto decoded = torch::stack({y + 1.402 * (cr - 128.0), y - 0.344136 * (cb - 128.0) - 0.714136 * (cr - 128.0),
+                               y + 1.772 * (cb - 128.0)},
+                              1);
+  auto result = (torch::round(decoded).clamp(0, 255) / 127.5 - 1.0).to(options);
+  auto out = images.clone();
+  out.index_copy_(0, index, result);
   return out;
 }
 

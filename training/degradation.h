@@ -27,9 +27,10 @@
 // (a walking person at 1/30-1/50 s exposure), visible but with the face still recognisable at 32x32.
 //
 // Optional realism beyond the paper, off by default: defocus (a Gaussian blur of random sigma, applied
-// to the HR image before the motion blur, so it is part of blurred_hr) and Gaussian sensor noise of
-// random sigma (added to lr only, as a camera adds it at the captured resolution). No JPEG: no image
-// codec is available where training runs.
+// to the HR image before the motion blur, so it is part of blurred_hr), Gaussian sensor noise of
+// random sigma (added to lr only, as a camera adds it at the captured resolution), and JPEG
+// compression of lr at a random quality (baseline JPEG's lossy steps done with tensor ops, so it runs
+// on the training device without an image codec: see jpeg_compress).
 //
 // Randomness: every random choice is drawn on the CPU from the caller's at::Generator, a fixed number
 // of draws per image, then the field is built on the input's device. The same generator state gives
@@ -75,6 +76,11 @@ struct DegradationOptions {
   TORCH_ARG(double, noise_probability) = 0.0;
   TORCH_ARG(double, noise_sigma_min) = 1.0;
   TORCH_ARG(double, noise_sigma_max) = 8.0;
+  // JPEG compression of lr (after the noise, as a camera encodes what its sensor gave): with this
+  // probability, quality uniform in [min, max] (IJG scale 1 .. 100). See jpeg_compress.
+  TORCH_ARG(double, jpeg_probability) = 0.0;
+  TORCH_ARG(double, jpeg_quality_min) = 20.0;
+  TORCH_ARG(double, jpeg_quality_max) = 90.0;
 };
 
 // Throws std::invalid_argument naming the bad field (negative length, min > max, probability
@@ -110,6 +116,14 @@ torch::Tensor downsample8(const torch::Tensor& image);
 
 // Gaussian blur with one sigma per image (N values, pixels; 0 = unchanged), replicate padding.
 torch::Tensor gaussian_blur(const torch::Tensor& image, const std::vector<double>& sigmas);
+
+// Baseline JPEG's lossy steps on images (N x 3 x H x W in [-1, 1], H and W multiples of 16): 8-bit
+// levels, RGB -> YCbCr (JFIF), 4:2:0 chroma subsampling (2x2 means), 8x8 DCT-II per block, quantization
+// with the standard luminance / chrominance tables scaled by each image's quality (IJG: 50 = the
+// tables, 100 = all ones), inverse DCT, chroma upsampled back (nearest, as simple decoders do),
+// YCbCr -> RGB, rounded to 8-bit levels and back to [-1, 1]. `quality`: N values in [1, 100]. The
+// entropy coding is lossless and skipped. Not differentiable (rounding).
+torch::Tensor jpeg_compress(const torch::Tensor& images, const std::vector<double>& quality);
 
 // The whole degradation. hr: N x 3 x 256 x 256 in [-1, 1]; mask: N x 1 x 256 x 256 in [0, 1], same
 // device. Runs without autograd; outputs are on hr's device and do not require grad.

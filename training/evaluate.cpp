@@ -28,12 +28,32 @@ class EvalModeScope {
 
 }  // namespace
 
+// The optional degradations that are on, for the protocol text.
+static std::string realism(const DegradationOptions& o) {
+  std::string text;
+  char part[96];
+  if (o.defocus_probability() > 0) {
+    std::snprintf(part, sizeof part, ", defocus p=%g", o.defocus_probability());
+    text += part;
+  }
+  if (o.noise_probability() > 0) {
+    std::snprintf(part, sizeof part, ", sensor noise p=%g", o.noise_probability());
+    text += part;
+  }
+  if (o.jpeg_probability() > 0) {
+    std::snprintf(part, sizeof part, ", JPEG p=%g quality %g-%g", o.jpeg_probability(), o.jpeg_quality_min(),
+                  o.jpeg_quality_max());
+    text += part;
+  }
+  return text;
+}
+
 std::string evaluation_protocol(const DegradationOptions& options) {
   char blur[64];
   std::snprintf(blur, sizeof blur, "%g", options.max_length());
   return "fixed motion-blur degradation per face (training/degradation.h, seed " + std::to_string(kValidationSeed) +
          " + dataset face index, longest motion vector " + blur +
-         " px at 256x256), 8x area downsampling to 32x32; model and bicubic x8 from the same input; "
+         " px at 256x256), 8x area downsampling to 32x32" + realism(options) + "; model and bicubic x8 from the same input; "
          "PSNR in dB on RGB (8-bit scale); SSIM (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, valid) on Y "
          "(ITU-R BT.601)";
 }
@@ -85,12 +105,11 @@ EnhancedBatch enhance_with_fixed_degradation(GeneratorImpl& generator, const Dat
   EnhancedBatch out;
   out.hr = batch.hr.to(device);
   out.lr = fixed_degraded_input(out.hr, batch.mask.to(device), faces, options);
-  // The generator may hold bf16/fp16 weights (facesr-eval --precision): feed it its own dtype and
-  // score in float32.
-  const auto dtype = generator.parameters().front().scalar_type();
-  auto result = generator.forward(out.lr.to(dtype));
-  out.sharp = result.sharp.to(torch::kFloat32);
-  out.blurred = result.blurred.to(torch::kFloat32);
+  // With bf16/fp16 weights (facesr-eval --precision) the generator runs its layers in that dtype and
+  // still returns float32, as in the engine.
+  auto result = generator.forward(out.lr);
+  out.sharp = result.sharp;
+  out.blurred = result.blurred;
   out.bicubic = bicubic_x8(out.lr);
   return out;
 }
