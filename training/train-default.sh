@@ -7,12 +7,12 @@
 #   3. facesr-train in out/runs/default (resumes when a checkpoint is there: run it again after a stop);
 #   4. export as F16 to model/weights/facesr-default.safetensors and evaluate it (eval.json, sheet.png).
 #
-# usage: training/train-default.sh [STEPS]      (default 6000; BUILD_DIR picks the build, default build)
+# usage: training/train-default.sh [STEPS]      (default 4000; BUILD_DIR picks the build, default build)
 # Environment: THREADS (default: all cores); OMP_WAIT_POLICY defaults to PASSIVE: with the default
 # (spinning) OpenMP threads a step was 10x slower while anything else ran on the 2 cores. Stop it any time with Ctrl-C: the checkpoint is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=${1:-6000}
+steps=${1:-4000}
 build_dir=${BUILD_DIR:-build}
 data_dir=out/data
 run_dir=out/runs/default
