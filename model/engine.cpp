@@ -14,7 +14,8 @@ namespace facesr {
 struct Engine::Impl {
   std::string path;
   ModelMetadata metadata;
-  Generator generator{nullptr};
+  Generator generator{nullptr};        // batch norms folded: the deterministic (noise 0) path
+  Generator noise_generator{nullptr};  // unfolded, loaded on the first call with noise > 0
   Device device = Device::Cpu;
   Precision precision = Precision::Float32;
   int threads = 1;
@@ -30,6 +31,12 @@ struct Engine::Impl {
       case Precision::Auto: break;
     }
     return torch::kFloat32;
+  }
+  void prepare(GeneratorImpl& g) const {  // device, dtype, eval, layout
+    g.to(torch_device(), dtype());
+    g.eval();
+    // oneDNN runs NHWC without a reorder per layer: ~1.5x (fp32) to 2x (bf16) on the CPU, measured.
+    if (device == Device::Cpu) to_channels_last(g);
   }
   void run_batch(const ImageView* crops, const MutableImageView* results, std::size_t count,
                  const EnhanceParams& params, std::size_t first);
@@ -171,10 +178,8 @@ std::unique_ptr<Engine> Engine::open(const std::string& weights_path, const Engi
   impl.generator = loaded.generator;
   try {
     at::set_num_threads(impl.threads);
-    impl.generator->to(impl.torch_device(), impl.dtype());
-    impl.generator->eval();
-    // oneDNN runs NHWC without a reorder per layer: ~1.5x (fp32) to 2x (bf16) on the CPU, measured.
-    if (impl.device == Device::Cpu) to_channels_last(*impl.generator);
+    impl.generator->fold_batch_norms();  // in float32, before any conversion
+    impl.prepare(*impl.generator);
     // Warm-up: runs the whole path once so that a device or precision problem shows here, not on
     // the first frame, and the first real call does not pay for allocator and kernel set-up.
     std::vector<uint8_t> crop(3 * kCropSize * kCropSize, 128), result(3 * kResultSize * kResultSize);
@@ -195,7 +200,11 @@ void Engine::Impl::run_batch(const ImageView* crops, const MutableImageView* res
   auto input = crops_to_tensor(crops + first, count).to(torch_device());
   // Each batch of a split request draws its own noise (seed offset by its first face).
   NoiseSpec noise{params.noise, params.seed + first};
-  GeneratorOutput output = generator->forward(input, noise);
+  if (params.noise > 0.0f && noise_generator.is_empty()) {
+    noise_generator = load_generator(path).generator;  // noise goes before the norms: needs them unfolded
+    prepare(*noise_generator);
+  }
+  GeneratorOutput output = (params.noise > 0.0f ? noise_generator : generator)->forward(input, noise);
   tensor_to_images(output.sharp, results + first);
   if (params.blurred != nullptr) tensor_to_images(output.blurred, params.blurred + first);
 }

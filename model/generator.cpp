@@ -137,6 +137,40 @@ GeneratorImpl::GeneratorImpl(GeneratorOptions options) : options_(options) {
   }
 }
 
+namespace {
+
+// conv <- norm(conv): output channel c of the conv (or group c of `group` channels for PixelShuffle)
+// scaled by gamma / sqrt(var + eps) and shifted; the norm becomes the identity.
+void fold_into(nn::Conv2dImpl& conv, nn::BatchNorm2dImpl& norm, int64_t group) {
+  auto scale = norm.weight / torch::sqrt(norm.running_var + norm.options.eps());
+  auto shift = norm.bias - norm.running_mean * scale;
+  scale = scale.repeat_interleave(group);
+  shift = shift.repeat_interleave(group);
+  conv.weight.mul_(scale.view({-1, 1, 1, 1}).to(conv.weight.dtype()));
+  conv.bias.mul_(scale.to(conv.bias.dtype())).add_(shift.to(conv.bias.dtype()));
+  norm.weight.fill_(1.0);
+  norm.bias.zero_();
+  norm.running_mean.zero_();
+  norm.running_var.fill_(1.0 - norm.options.eps());
+}
+
+}  // namespace
+
+void GeneratorImpl::fold_batch_norms() {
+  if (batch_norms_folded_) return;
+  if (options_.upsample() == UpsampleMode::Transposed)
+    throw std::logic_error("fold_batch_norms: not implemented for ConvTranspose2d upsampling");
+  torch::NoGradGuard no_grad;
+  for (int64_t k = 0; k < options_.depth(); ++k)
+    if (auto* bn = enc_norms_[k]->as<nn::BatchNorm2dImpl>())
+      fold_into(*enc_convs_[k]->as<nn::Conv2dImpl>(), *bn, 1);
+  const int64_t group = options_.upsample() == UpsampleMode::PixelShuffle ? 4 : 1;
+  for (auto decoder : {std::make_pair(&upper_ups_, &upper_norms_), std::make_pair(&lower_ups_, &lower_norms_)})
+    for (int64_t j = 0; j < options_.depth(); ++j)
+      fold_into(*(*decoder.first)[j]->as<UpBlockImpl>()->conv, *(*decoder.second)[j]->as<nn::BatchNorm2dImpl>(), group);
+  batch_norms_folded_ = true;
+}
+
 void to_channels_last(nn::Module& module) {
   torch::NoGradGuard no_grad;
   for (auto& p : module.parameters())
@@ -177,7 +211,7 @@ torch::Tensor GeneratorImpl::decode(nn::ModuleList& ups, nn::ModuleList& norms,
   auto x = encoded[depth - 1];
   for (int64_t j = 0; j < depth; ++j) {
     x = upsample(*ups[j], torch::relu(x), stage);
-    x = norms[j]->as<nn::BatchNorm2dImpl>()->forward(x);
+    if (!batch_norms_folded_) x = norms[j]->as<nn::BatchNorm2dImpl>()->forward(x);
     const int64_t target = depth - 2 - j;
     if (target >= 0 && j < skips) x = torch::cat({x, encoded[target]}, 1);
   }
@@ -189,6 +223,10 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
       input.size(3) != kInputSize)
     throw std::invalid_argument("generator input must be N x 3 x 32 x 32, got " +
                                 c10::str(input.sizes()));
+  if (batch_norms_folded_ && noise.strength > 0.0)
+    throw std::logic_error("generator: noise on a generator with folded batch norms (use an unfolded copy)");
+  if (batch_norms_folded_ && is_training())
+    throw std::logic_error("generator: a generator with folded batch norms cannot train");
   Stage stage;
   stage.strength = noise.strength;
   if (noise.strength > 0.0) stage.rng = at::make_generator<at::CPUGeneratorImpl>(noise.seed);
@@ -229,7 +267,7 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
   for (int64_t k = 0; k < options_.depth(); ++k) {
     if (k > 0) x = torch::leaky_relu(x, kLeakySlope);
     x = add_noise(enc_convs_[k]->as<nn::Conv2dImpl>()->forward(x), stage);
-    if (auto* bn = enc_norms_[k]->as<nn::BatchNorm2dImpl>()) x = bn->forward(x);
+    if (auto* bn = enc_norms_[k]->as<nn::BatchNorm2dImpl>(); bn && !batch_norms_folded_) x = bn->forward(x);
     encoded.push_back(x);
   }
 

@@ -93,6 +93,15 @@ class GeneratorImpl : public torch::nn::Module {
 
   const GeneratorOptions& options() const { return options_; }
 
+  // Inference only: folds every batch norm's running statistics and affine into the conv before it
+  // (the decoders' PixelShuffle convs: each group of 4 conv channels shares its output channel's
+  // norm), sets the norms to identity and skips them from then on: the same eval-mode outputs
+  // (float rounding aside) without a pass over each feature map. Noise would then be added at a
+  // different scale, so forward() with noise on a folded generator throws std::logic_error; keep an
+  // unfolded copy for noise. Training a folded generator is not supported (the norms are gone).
+  void fold_batch_norms();
+  bool batch_norms_folded() const { return batch_norms_folded_; }
+
  private:
   struct Stage;  // shared per-forward state (noise generator)
   static torch::Tensor add_noise(const torch::Tensor& y, Stage& stage);
@@ -101,6 +110,7 @@ class GeneratorImpl : public torch::nn::Module {
                        const std::vector<torch::Tensor>& encoded, int64_t skips, Stage& stage);
 
   GeneratorOptions options_;
+  bool batch_norms_folded_ = false;
   // LR upsampler: conv in, three x2 upsampling blocks, conv out.
   torch::nn::Conv2d lr_in_{nullptr};
   torch::nn::ModuleList lr_ups_{nullptr};

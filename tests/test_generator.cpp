@@ -85,6 +85,33 @@ TEST(Generator, LowPrecisionWeightsKeepFloat32OutputsClose) {
   EXPECT_LT((bf16 - reference).abs().mean().item<double>(), 0.01);
 }
 
+TEST(Generator, FoldedBatchNormsGiveTheSameOutputs) {
+  for (auto mode : {facesr::UpsampleMode::PixelShuffle, facesr::UpsampleMode::ResizeConv}) {
+    torch::manual_seed(5);
+    Generator g(GeneratorOptions().ngf(8).upsample(mode));
+    {
+      torch::NoGradGuard no_grad;  // non-trivial statistics and affines in every norm
+      for (auto& m : g->modules())
+        if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
+          bn->running_mean.copy_(torch::randn_like(bn->running_mean) * 0.2);
+          bn->running_var.copy_(torch::rand_like(bn->running_var) + 0.5);
+          bn->weight.copy_(torch::rand_like(bn->weight) + 0.5);
+          bn->bias.copy_(torch::randn_like(bn->bias) * 0.2);
+        }
+    }
+    g->eval();
+    torch::NoGradGuard no_grad;
+    auto input = random_input(2, 6);
+    auto before = g->forward(input);
+    g->fold_batch_norms();
+    EXPECT_TRUE(g->batch_norms_folded());
+    auto after = g->forward(input);
+    EXPECT_LT((before.sharp - after.sharp).abs().max().item<double>(), 1e-4) << facesr::to_string(mode);
+    EXPECT_LT((before.blurred - after.blurred).abs().max().item<double>(), 1e-4) << facesr::to_string(mode);
+    EXPECT_THROW(g->forward(input, {0.1, 1}), std::logic_error);
+  }
+}
+
 TEST(Generator, RejectsBadOptionsAndInputs) {
   EXPECT_THROW(Generator(GeneratorOptions().depth(3)), std::invalid_argument);
   EXPECT_THROW(Generator(GeneratorOptions().depth(9)), std::invalid_argument);
