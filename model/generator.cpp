@@ -140,14 +140,17 @@ GeneratorImpl::GeneratorImpl(GeneratorOptions options) : options_(options) {
 namespace {
 
 // conv <- norm(conv): output channel c of the conv (or group c of `group` channels for PixelShuffle)
-// scaled by gamma / sqrt(var + eps) and shifted; the norm becomes the identity.
-void fold_into(nn::Conv2dImpl& conv, nn::BatchNorm2dImpl& norm, int64_t group) {
+// scaled by gamma / sqrt(var + eps) and shifted; the norm becomes the identity. `out_dim`: the
+// weight's output-channel dimension (0 for Conv2d, 1 for ConvTranspose2d).
+void fold_into(torch::Tensor& weight, torch::Tensor& bias, nn::BatchNorm2dImpl& norm, int64_t group, int64_t out_dim) {
   auto scale = norm.weight / torch::sqrt(norm.running_var + norm.options.eps());
   auto shift = norm.bias - norm.running_mean * scale;
   scale = scale.repeat_interleave(group);
   shift = shift.repeat_interleave(group);
-  conv.weight.mul_(scale.view({-1, 1, 1, 1}).to(conv.weight.dtype()));
-  conv.bias.mul_(scale.to(conv.bias.dtype())).add_(shift.to(conv.bias.dtype()));
+  std::vector<int64_t> shape(4, 1);
+  shape[out_dim] = -1;
+  weight.mul_(scale.view(shape).to(weight.dtype()));
+  bias.mul_(scale.to(bias.dtype())).add_(shift.to(bias.dtype()));
   norm.weight.fill_(1.0);
   norm.bias.zero_();
   norm.running_mean.zero_();
@@ -158,16 +161,21 @@ void fold_into(nn::Conv2dImpl& conv, nn::BatchNorm2dImpl& norm, int64_t group) {
 
 void GeneratorImpl::fold_batch_norms() {
   if (batch_norms_folded_) return;
-  if (options_.upsample() == UpsampleMode::Transposed)
-    throw std::logic_error("fold_batch_norms: not implemented for ConvTranspose2d upsampling");
   torch::NoGradGuard no_grad;
   for (int64_t k = 0; k < options_.depth(); ++k)
-    if (auto* bn = enc_norms_[k]->as<nn::BatchNorm2dImpl>())
-      fold_into(*enc_convs_[k]->as<nn::Conv2dImpl>(), *bn, 1);
-  const int64_t group = options_.upsample() == UpsampleMode::PixelShuffle ? 4 : 1;
+    if (auto* bn = enc_norms_[k]->as<nn::BatchNorm2dImpl>()) {
+      auto& conv = *enc_convs_[k]->as<nn::Conv2dImpl>();
+      fold_into(conv.weight, conv.bias, *bn, 1, 0);
+    }
   for (auto decoder : {std::make_pair(&upper_ups_, &upper_norms_), std::make_pair(&lower_ups_, &lower_norms_)})
-    for (int64_t j = 0; j < options_.depth(); ++j)
-      fold_into(*(*decoder.first)[j]->as<UpBlockImpl>()->conv, *(*decoder.second)[j]->as<nn::BatchNorm2dImpl>(), group);
+    for (int64_t j = 0; j < options_.depth(); ++j) {
+      auto& block = *(*decoder.first)[j]->as<UpBlockImpl>();
+      auto& norm = *(*decoder.second)[j]->as<nn::BatchNorm2dImpl>();
+      if (block.mode == UpsampleMode::Transposed)
+        fold_into(block.tconv->weight, block.tconv->bias, norm, 1, 1);
+      else
+        fold_into(block.conv->weight, block.conv->bias, norm, block.mode == UpsampleMode::PixelShuffle ? 4 : 1, 0);
+    }
   batch_norms_folded_ = true;
 }
 

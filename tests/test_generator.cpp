@@ -86,7 +86,7 @@ TEST(Generator, LowPrecisionWeightsKeepFloat32OutputsClose) {
 }
 
 TEST(Generator, FoldedBatchNormsGiveTheSameOutputs) {
-  for (auto mode : {facesr::UpsampleMode::PixelShuffle, facesr::UpsampleMode::ResizeConv}) {
+  for (auto mode : {facesr::UpsampleMode::PixelShuffle, facesr::UpsampleMode::ResizeConv, facesr::UpsampleMode::Transposed}) {
     torch::manual_seed(5);
     Generator g(GeneratorOptions().ngf(8).upsample(mode));
     {
