@@ -23,6 +23,7 @@ build_dir=${BUILD_DIR:-build}
 started=$SECONDS
 
 die() { echo "demo: $*" >&2; exit 1; }
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # see pipelines/facesr-env.sh
 
 scripts/install-deps.sh
 if [[ ! -f "$build_dir/build.ninja" ]]; then

@@ -13,6 +13,11 @@ if [[ -f "$facesr_build/gst-plugin/libgstfacesr.so" ]]; then
   export GST_PLUGIN_PATH="$facesr_build/gst-plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 fi
 
+# LibTorch's OpenMP threads sleep instead of spinning while they wait, so the decoder and encoder
+# threads of the same pipeline get the cores (on 2 cores, spinning threads made a LibTorch job 10x
+# slower next to other work). Set OMP_WAIT_POLICY yourself to override.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 
 # facesr_require ELEMENT [PACKAGE]...: stops with what to install when an element is missing.
