@@ -1,8 +1,9 @@
 #include "vgg19.h"
 
-#include <fstream>
-#include <iterator>
+#include <map>
 #include <stdexcept>
+
+#include "state_dict_file.h"
 
 namespace facesr {
 namespace nn = torch::nn;
@@ -60,23 +61,9 @@ std::vector<torch::Tensor> Vgg19FeaturesImpl::forward(const torch::Tensor& x) {
 }
 
 void load_vgg19_weights(Vgg19FeaturesImpl& vgg, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open VGG-19 weights file");
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  c10::IValue value;
-  try {
-    value = torch::pickle_load(bytes);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(path + ": not a readable torch.save file (expected torchvision's "
-                                    "vgg19-dcbb9e9d.pth): " + e.what_without_backtrace());
-  }
-  if (!value.isGenericDict())
-    throw std::runtime_error(path + ": holds a " + value.tagKind() +
-                             ", not a state dict (expected torchvision's vgg19-*.pth)");
-  std::map<std::string, torch::Tensor> state;
-  for (const auto& entry : value.toGenericDict())
-    if (entry.key().isString() && entry.value().isTensor())
-      state[entry.key().toStringRef()] = entry.value().toTensor();
+  // Python's torch.save output, zip or legacy layout, which torch::pickle_load cannot read
+  // (model/state_dict_file.h).
+  const std::map<std::string, at::Tensor> state = read_state_dict_file(path, "torchvision's vgg19-dcbb9e9d.pth");
 
   torch::NoGradGuard no_grad;
   for (auto& item : vgg.named_parameters()) {

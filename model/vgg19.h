@@ -2,9 +2,10 @@
 // convs, ReLU, 5 max-pools), so parameter names are "features.N.weight" / "features.N.bias" with
 // N in {0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34}.
 //
-// Weights come from torchvision's ImageNet file `vgg19-dcbb9e9d.pth` (a zip-format torch.save of the
-// state dict), read with torch::pickle_load; nothing is downloaded. Input is an image in [-1, 1]
-// (the facesr convention); ImageNet normalization is applied inside.
+// Weights come from torchvision's ImageNet file `vgg19-dcbb9e9d.pth` (a torch.save of the state dict,
+// from 2017, so presumably in the legacy pre-1.6 layout; a re-saved zip-format copy reads too), read
+// with model/state_dict_file.h; nothing is downloaded. Input is an image in [-1, 1] (the facesr
+// convention); ImageNet normalization is applied inside.
 #pragma once
 
 #include <string>
@@ -29,7 +30,8 @@ TORCH_MODULE(Vgg19Features);
 
 // Loads the `features.*` tensors of a torchvision VGG-19 state dict (other keys, such as the
 // classifier's, are ignored), freezes the network and puts it in eval mode. Throws
-// std::runtime_error naming the file and the missing or mis-shaped key.
+// std::runtime_error (WeightsError for an unreadable file) naming the file and the missing or
+// mis-shaped key.
 void load_vgg19_weights(Vgg19FeaturesImpl& vgg, const std::string& path);
 
 // Indices of the conv layers inside `features` (torchvision numbering).

@@ -16,6 +16,7 @@
 
 #include "dataset.h"
 #include "evaluate.h"
+#include "inception_fixture.h"
 #include "metrics.h"
 #include "trainer.h"
 #include "weights.h"
@@ -111,7 +112,7 @@ TEST(Eval, TableJsonAndContactSheetOnTheValidationSplit) {
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_EQ(table_rows(r.out).size(), val.size()) << r.out;
   EXPECT_NE(r.out.find("SSIM (Wang et al. 2004) on Y"), std::string::npos) << "says SSIM is on Y:\n" << r.out;
-  EXPECT_NE(r.out.find("FID: not computed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FID not computed: pass --inception"), std::string::npos) << r.out;
 
   const json j = json::parse(slurp(dir / "eval.json"));  // throws (fails the test) when not JSON
   EXPECT_EQ(j["model"], FACESR_TEST_MODEL);
@@ -229,11 +230,43 @@ TEST(Eval, BadInputsExitOneWithAClearMessage) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("split 'test' has no faces"), std::string::npos) << r.err;
 
-  r = run_eval("--model " + model + " --data " + data + " --split validation --inception /tmp/pt_inception.pth");
+  r = run_eval("--model " + model + " --data " + data + " --split validation --inception /nonexistent/pt_inception.pth");
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("FID's feature network is not implemented yet"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--inception /nonexistent/pt_inception.pth: no such file"), std::string::npos) << r.err;
+
+  r = run_eval("--model " + model + " --data " + data + " --split validation --inception " + model);  // not Inception
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("pt_inception-2015-12-05-6726825d.pth"), std::string::npos) << r.err;
 
   r = run_eval("--help");
   EXPECT_EQ(r.status, 0);
-  EXPECT_NE(r.out.find("not implement"), std::string::npos) << "--help says FID is not available:\n" << r.out;
+  EXPECT_NE(r.out.find("pt_inception-2015-12-05-6726825d.pth"), std::string::npos) << "--help names FID's weights:\n" << r.out;
+}
+
+// --inception with a stand-in for pytorch-fid's weights (random values, its keys and shapes): facesr-eval
+// computes FID for the model and for bicubic against the ground truth, prints them with the small-sample
+// caveat, and writes them to the JSON.
+TEST(Eval, FidWithInceptionWeights) {
+  const auto data = facesr::Dataset::open(FACESR_TEST_DATASET);
+  const auto val = data->indices(facesr::Split::Validation);
+  const fs::path dir = fresh_dir("fid");
+  const fs::path weights = dir / "pt_inception-random.pth";
+  facesr::test_data::save_state_dict(
+      facesr::test_data::inception_test_state_dict(facesr::test_data::InceptionValues::Random, 11), weights.string());
+  const EvalRun r = run_eval(std::string("--model ") + FACESR_TEST_MODEL + " --data " + FACESR_TEST_DATASET +
+                             " --split validation --device cpu --threads 2 --inception " + weights.string() +
+                             " --json " + (dir / "eval.json").string());
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("FID (pytorch-fid Inception-V3 pool3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("is biased upward and high-variance"), std::string::npos) << r.out;
+
+  const json j = json::parse(slurp(dir / "eval.json"));
+  ASSERT_TRUE(j["fid"].is_number()) << j.dump(2);
+  ASSERT_TRUE(j["fid_bicubic"].is_number()) << j.dump(2);
+  EXPECT_TRUE(std::isfinite(j["fid"].get<double>()));
+  EXPECT_GT(j["fid"].get<double>(), 0.0) << "a random-weights generator's faces differ from the ground truth";
+  EXPECT_GE(j["fid_bicubic"].get<double>(), 0.0);
+  EXPECT_EQ(j["fid_faces"].get<std::size_t>(), val.size());
+  EXPECT_EQ(j["fid_inception"], weights.string());
+  EXPECT_NE(j["fid_note"].get<std::string>().find("biased upward"), std::string::npos) << j["fid_note"];
 }

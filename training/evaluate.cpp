@@ -116,7 +116,8 @@ EnhancedBatch enhance_with_fixed_degradation(GeneratorImpl& generator, const Dat
 
 Evaluation evaluate_faces(GeneratorImpl& generator, const Dataset& data, const std::vector<int64_t>& faces,
                           const DegradationOptions& options, torch::Device device,
-                          const std::function<void(std::size_t, std::size_t)>& progress) {
+                          const std::function<void(std::size_t, std::size_t)>& progress,
+                          const std::function<void(const EnhancedBatch&)>& on_batch) {
   Evaluation e;
   e.mean.face = -1;
   for (std::size_t first = 0; first < faces.size(); first += kEvaluationBatch) {
@@ -131,6 +132,7 @@ Evaluation evaluate_faces(GeneratorImpl& generator, const Dataset& data, const s
       e.faces.push_back({idx[i], p[row].item<double>(), s[row].item<double>(), bp[row].item<double>(),
                          bs[row].item<double>()});
     }
+    if (on_batch) on_batch(b);
     if (progress) progress(e.faces.size(), faces.size());
   }
   if (e.faces.empty()) return e;

@@ -73,9 +73,11 @@ struct Evaluation {
 };
 
 // Scores every face of `faces`, kEvaluationBatch at a time. `progress` (optional) is called after
-// each batch with (faces done, faces total).
+// each batch with (faces done, faces total); `on_batch` (optional) sees each batch's images before
+// they are dropped (facesr-eval computes FID features there without running the generator twice).
 Evaluation evaluate_faces(GeneratorImpl& generator, const Dataset& data, const std::vector<int64_t>& faces,
                           const DegradationOptions& options, torch::Device device,
-                          const std::function<void(std::size_t, std::size_t)>& progress = nullptr);
+                          const std::function<void(std::size_t, std::size_t)>& progress = nullptr,
+                          const std::function<void(const EnhancedBatch&)>& on_batch = nullptr);
 
 }  // namespace facesr

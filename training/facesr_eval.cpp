@@ -9,17 +9,22 @@
 // each face's source photo, the means, the model path and the protocol text; --sheet writes a PNG
 // with one row per sampled face: input (nearest x8) | bicubic x8 | model | ground truth.
 //
-// FID is not computed: it needs pytorch-fid's Inception-V3 feature network (weights
-// pt_inception-2015-12-05-6726825d.pth) in C++, which is not written yet. The Frechet distance
-// itself is in training/metrics.h. --inception fails with a message saying so rather than print a
-// number that is not FID.
+// FID with --inception PATH (pytorch-fid's weights pt_inception-2015-12-05-6726825d.pth, supplied by
+// the user): the model's outputs and the bicubic baseline, each against the ground-truth faces of the
+// same split, with pytorch-fid's feature network (training/inception.h: 2048-d pool3 of its FID
+// Inception-V3) and the Frechet distance of training/metrics.h. Images are rounded to 8 bits first, as
+// pytorch-fid sees them when they are written as PNG files. FID over fewer than 2048 faces is biased
+// upward and noisy (the 2048 x 2048 covariance has rank < faces): compare only figures made on the
+// same faces; the output and the JSON say so.
 //
-// Exit status: 0 on success, 1 on a missing or bad model / dataset, an empty split, --inception, or
-// any other error (message on stderr).
+// Exit status: 0 on success, 1 on a missing or bad model / dataset / Inception weights, an empty
+// split, or any other error (message on stderr).
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +32,8 @@
 
 #include "dataset.h"
 #include "evaluate.h"
+#include "inception.h"
+#include "metrics.h"
 #include "sample_grid.h"
 #include "weights.h"
 
@@ -35,10 +42,53 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr const char* kFidNote =
-    "FID is not computed: it needs pytorch-fid's Inception-V3 feature network (weights "
-    "pt_inception-2015-12-05-6726825d.pth) in C++, which facesr does not implement yet. The Frechet distance "
-    "itself is implemented (training/metrics.h).";
+constexpr const char* kFidNotComputed =
+    "FID not computed: pass --inception pt_inception-2015-12-05-6726825d.pth (pytorch-fid's Inception-V3 weights)";
+constexpr const char* kFidMethod =
+    "FID as pytorch-fid computes it: 2048-d pool3 features of its FID Inception-V3 "
+    "(pt_inception-2015-12-05-6726825d.pth), images rounded to 8 bits and resized bilinearly to 299x299; "
+    "model outputs and bicubic x8, each against the ground-truth faces of the same split";
+constexpr int64_t kFidReliableFaces = 2048;  // below this FID is biased upward and noisy
+
+// FID of the model and of bicubic against the ground truth, from features gathered batch by batch.
+struct FidScores {
+  std::vector<torch::Tensor> model, bicubic, truth;  // N_batch x 2048 each, CPU float64
+  double fid_model = 0, fid_bicubic = 0;
+  int64_t faces() const {
+    int64_t n = 0;
+    for (const auto& f : truth) n += f.size(0);
+    return n;
+  }
+};
+
+// Images in [-1, 1] rounded to the 8-bit levels a PNG of them holds.
+torch::Tensor to_8bit_levels(const torch::Tensor& images) {
+  return ((images + 1) * 127.5).round().clamp(0, 255) / 127.5 - 1;
+}
+
+void add_fid_features(facesr::FidInceptionV3Impl& inception, const facesr::EnhancedBatch& b, FidScores& fid) {
+  torch::NoGradGuard no_grad;
+  auto features = [&](const torch::Tensor& images) {
+    return inception.forward(to_8bit_levels(images)).to(torch::kCPU, torch::kFloat64);
+  };
+  fid.model.push_back(features(b.sharp));
+  fid.bicubic.push_back(features(b.bicubic));
+  fid.truth.push_back(features(b.hr));
+}
+
+void finish_fid(FidScores& fid) {
+  const auto truth = facesr::gaussian_stats(torch::cat(fid.truth));
+  const auto model = facesr::gaussian_stats(torch::cat(fid.model));
+  const auto bicubic = facesr::gaussian_stats(torch::cat(fid.bicubic));
+  fid.fid_model = facesr::frechet_distance(model.mean, model.covariance, truth.mean, truth.covariance);
+  fid.fid_bicubic = facesr::frechet_distance(bicubic.mean, bicubic.covariance, truth.mean, truth.covariance);
+}
+
+std::string fid_caveat(int64_t faces) {
+  if (faces >= kFidReliableFaces) return "";
+  return "FID over " + std::to_string(faces) + " faces (< " + std::to_string(kFidReliableFaces) +
+         ") is biased upward and high-variance: compare it only with FID computed on the same faces";
+}
 
 struct EvalCli {
   std::string model, data, split = "test", json_path, sheet_path, device = "auto", inception, precision = "fp32";
@@ -75,7 +125,8 @@ void print_table(const facesr::Evaluation& e, const facesr::Dataset& data) {
 }
 
 json report_json(const EvalCli& cli, const facesr::Evaluation& e, const facesr::Dataset& data,
-                 const facesr::ModelMetadata& metadata, const facesr::DegradationOptions& degradation) {
+                 const facesr::ModelMetadata& metadata, const facesr::DegradationOptions& degradation,
+                 const FidScores* fid) {
   json rows = json::array();
   for (const auto& f : e.faces)
     rows.push_back({{"face", f.face},
@@ -84,7 +135,7 @@ json report_json(const EvalCli& cli, const facesr::Evaluation& e, const facesr::
                     {"ssim", f.ssim},
                     {"bicubic_psnr_db", f.bicubic_psnr},
                     {"bicubic_ssim", f.bicubic_ssim}});
-  return {{"model", cli.model},
+  json report = {{"model", cli.model},
           {"architecture", {{"ngf", metadata.architecture.ngf}, {"depth", metadata.architecture.depth},
                             {"lr_upsampler", metadata.architecture.lr_upsampler},
                             {"upsample", metadata.architecture.upsample},
@@ -99,24 +150,31 @@ json report_json(const EvalCli& cli, const facesr::Evaluation& e, const facesr::
           {"mean", {{"psnr_db", e.mean.psnr}, {"ssim", e.mean.ssim}, {"bicubic_psnr_db", e.mean.bicubic_psnr},
                     {"bicubic_ssim", e.mean.bicubic_ssim}}},
           {"fid", nullptr},
-          {"fid_note", kFidNote},
+          {"fid_note", kFidNotComputed},
           {"images", rows}};
+  if (fid) {
+    const std::string caveat = fid_caveat(fid->faces());
+    report["fid"] = fid->fid_model;
+    report["fid_bicubic"] = fid->fid_bicubic;
+    report["fid_faces"] = fid->faces();
+    report["fid_inception"] = cli.inception;
+    report["fid_note"] = std::string(kFidMethod) + (caveat.empty() ? "" : ". " + caveat);
+  }
+  return report;
 }
 
 int run(const EvalCli& cli) {
-  if (!cli.inception.empty()) {
-    std::fprintf(stderr,
-                 "facesr-eval: --inception: FID's feature network is not implemented yet. %s "
-                 "Run without --inception for PSNR and SSIM.\n",
-                 kFidNote);
-    return 1;
-  }
   if (!fs::is_regular_file(cli.model)) {
     std::fprintf(stderr, "facesr-eval: --model %s: no such file (a weights file from facesr-train)\n", cli.model.c_str());
     return 1;
   }
   if (!fs::is_regular_file(cli.data)) {
     std::fprintf(stderr, "facesr-eval: --data %s: no such file (a dataset from facesr-prepare)\n", cli.data.c_str());
+    return 1;
+  }
+  if (!cli.inception.empty() && !fs::is_regular_file(cli.inception)) {
+    std::fprintf(stderr, "facesr-eval: --inception %s: no such file (pytorch-fid's pt_inception-2015-12-05-6726825d.pth)\n",
+                 cli.inception.c_str());
     return 1;
   }
   const torch::Device device = facesr::device_from_name(cli.device);
@@ -152,13 +210,32 @@ int run(const EvalCli& cli) {
               faces.size(), device.is_cuda() ? "CUDA" : ("CPU, " + std::to_string(at::get_num_threads()) + " threads").c_str());
   std::printf("protocol: %s\n", facesr::evaluation_protocol(degradation).c_str());
   std::printf("metrics: PSNR in dB on RGB; SSIM (Wang et al. 2004) on Y (ITU-R BT.601), not on RGB\n");
-  const auto e = facesr::evaluate_faces(*loaded.generator, *data, faces, degradation, device);
+  facesr::FidInceptionV3 inception{nullptr};
+  std::unique_ptr<FidScores> fid;
+  if (!cli.inception.empty()) {  // before the long part: fail early
+    if (faces.size() < 2) throw std::runtime_error("FID needs at least 2 faces; the split has " + std::to_string(faces.size()));
+    inception = facesr::FidInceptionV3();
+    facesr::load_fid_inception_weights(*inception, cli.inception);
+    inception->to(device);
+    fid = std::make_unique<FidScores>();
+  }
+  std::function<void(const facesr::EnhancedBatch&)> on_batch;
+  if (fid) on_batch = [&](const facesr::EnhancedBatch& b) { add_fid_features(*inception, b, *fid); };
+  const auto e = facesr::evaluate_faces(*loaded.generator, *data, faces, degradation, device, nullptr, on_batch);
   print_table(e, *data);
-  std::printf("FID: not computed (Inception-V3 feature network not implemented yet)\n");
+  if (fid) {
+    finish_fid(*fid);
+    std::printf("FID (pytorch-fid Inception-V3 pool3, 8-bit images, against the %lld ground-truth faces): model %.3f, "
+                "bicubic %.3f\n", static_cast<long long>(fid->faces()), fid->fid_model, fid->fid_bicubic);
+    const std::string caveat = fid_caveat(fid->faces());
+    if (!caveat.empty()) std::printf("note: %s\n", caveat.c_str());
+  } else {
+    std::printf("%s\n", kFidNotComputed);
+  }
 
   if (!cli.json_path.empty()) {
     std::ofstream out(cli.json_path);
-    out << report_json(cli, e, *data, loaded.metadata, degradation).dump(2) << '\n';
+    out << report_json(cli, e, *data, loaded.metadata, degradation, fid.get()).dump(2) << '\n';
     if (!out) throw std::runtime_error("cannot write " + cli.json_path);
     std::printf("facesr-eval: wrote %s\n", cli.json_path.c_str());
   }
@@ -177,8 +254,9 @@ int run(const EvalCli& cli) {
 int main(int argc, char** argv) {
   CLI::App app{"Evaluate a facesr generator on a dataset split: PSNR (RGB) and SSIM (Wang et al. 2004, on Y) "
                "of the model and of bicubic x8, with a fixed motion-blur degradation per face (the trainer's "
-               "validation protocol)."};
-  app.footer(std::string(kFidNote) + " --inception therefore fails.\n");
+               "validation protocol); FID with --inception."};
+  app.footer(std::string("With --inception: ") + kFidMethod + ". FID over fewer than 2048 faces is biased upward and "
+             "noisy: compare only figures computed on the same faces.\n");
   EvalCli cli;
   app.add_option("--model", cli.model, "generator weights (.safetensors) from facesr-train")->required();
   app.add_option("--data", cli.data, "dataset written by facesr-prepare")->required();
@@ -195,7 +273,8 @@ int main(int argc, char** argv) {
   app.add_option("--blur-max", cli.blur_max, "longest motion-blur vector, pixels at 256x256 (as facesr-train's --blur-max)")
       ->check(CLI::Range(0.0, 128.0));
   app.add_option("--inception", cli.inception,
-                 "pt_inception-2015-12-05-6726825d.pth for FID: NOT IMPLEMENTED YET, fails with a message");
+                 "pytorch-fid's Inception-V3 weights pt_inception-2015-12-05-6726825d.pth: also compute FID "
+                 "(model and bicubic against the ground truth)");
   CLI11_PARSE(app, argc, argv);
   try {
     return run(cli);

@@ -1,0 +1,207 @@
+// facesr-prepare --celeba-hq on a tiny CelebAMask-HQ-shaped folder made here: real face chips (dlib's
+// "johns", three people, resized to 256x256) as CelebA-HQ-img/<N>.jpg, face-part PNGs for two of them,
+// a corrupt image, an image missing from the mapping, an image without a face, and the mapping and
+// identity files in CelebA's formats. Runs the binary (FACESR_PREPARE_BIN) and reads the dataset back.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "crop_rule.h"
+#include "dataset.h"
+#include "dlib_faces.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct PrepareRun {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+PrepareRun run_prepare(const std::string& args, const fs::path& dir) {
+  const std::string command = std::string(FACESR_PREPARE_BIN) + " " + args + " > " + (dir / "out").string() + " 2> " +
+                              (dir / "err").string();
+  const int raw = std::system(command.c_str());
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(dir / "out"), slurp(dir / "err")};
+}
+
+// The first `count` chips of one of dlib's "johns" (one person each), sorted by name.
+std::vector<std::string> chips_of(const std::string& person, std::size_t count) {
+  std::vector<std::string> chips;
+  for (const auto& entry : fs::directory_iterator(facesr::test_data::kDlibJohns + "/" + person))
+    chips.push_back(entry.path().string());
+  std::sort(chips.begin(), chips.end());
+  chips.resize(std::min(count, chips.size()));
+  return chips;
+}
+
+cv::Mat half_mask(bool left) {  // 512 x 512 (CelebAMask-HQ's mask size), 255 on one half
+  cv::Mat m = cv::Mat::zeros(512, 512, CV_8UC1);
+  m(cv::Rect(left ? 0 : 256, 0, 256, 512)).setTo(255);
+  return m;
+}
+
+// What the test folder holds.
+struct CelebAFixture {
+  fs::path dir, identities;
+  std::map<int, std::string> identity_of;  // CelebA-HQ index -> identity, for the faces expected in the dataset
+  cv::Mat mask0;                            // union of image 0's face parts, at image size (256 x 256)
+};
+
+CelebAFixture make_celeba_folder() {
+  CelebAFixture f;
+  f.dir = fs::temp_directory_path() / "facesr-test-prepare-celeba";
+  fs::remove_all(f.dir);
+  fs::create_directories(f.dir / "CelebA-HQ-img");
+  fs::create_directories(f.dir / "CelebAMask-HQ-mask-anno" / "0");
+  std::ofstream mapping(f.dir / "CelebA-HQ-to-CelebA-mapping.txt");
+  mapping << "idx         orig_idx        orig_file\n";  // CelebAMask-HQ's header and spacing
+  std::ofstream identities(f.dir / "identity_CelebA.txt");
+  f.identities = f.dir / "identity_CelebA.txt";
+  int n = 0;
+  auto add = [&](const cv::Mat& image, const std::string& identity, const std::string& ext = ".jpg") {
+    cv::imwrite((f.dir / "CelebA-HQ-img" / (std::to_string(n) + ext)).string(), image);
+    const std::string celeba_file = cv::format("%06d.jpg", 1000 + n);
+    mapping << n << "           " << 999 + n << "           " << celeba_file << "\n";
+    identities << celeba_file << " " << identity << "\n";
+    f.identity_of[n++] = identity;
+  };
+  const std::map<std::string, std::string> people = {{"John_Salley", "11"}, {"John_Savage", "22"}, {"John_Schneider", "33"}};
+  for (const auto& [person, identity] : people)
+    for (const auto& chip : chips_of(person, 2)) {
+      cv::Mat resized;
+      cv::resize(cv::imread(chip), resized, cv::Size(256, 256), 0, 0, cv::INTER_CUBIC);
+      add(resized, identity);
+    }
+  // Image 0: skin on the left half, hair on the right half (not a face part), nose in a square on the right.
+  cv::Mat nose = cv::Mat::zeros(512, 512, CV_8UC1);
+  nose(cv::Rect(300, 200, 60, 80)).setTo(255);
+  const fs::path masks = f.dir / "CelebAMask-HQ-mask-anno" / "0";
+  cv::imwrite((masks / "00000_skin.png").string(), half_mask(true));
+  cv::imwrite((masks / "00000_hair.png").string(), half_mask(false));
+  cv::imwrite((masks / "00000_nose.png").string(), nose);
+  cv::resize(half_mask(true) | nose, f.mask0, cv::Size(256, 256), 0, 0, cv::INTER_NEAREST);
+  // Image 1: a left eye only.
+  cv::Mat eye = cv::Mat::zeros(512, 512, CV_8UC1);
+  eye(cv::Rect(150, 180, 70, 40)).setTo(255);
+  cv::imwrite((masks / "00001_l_eye.png").string(), eye);
+  // No face: a smooth gradient, its own identity; cut whole.
+  cv::Mat gradient(256, 256, CV_8UC3);
+  for (int y = 0; y < 256; ++y) gradient.row(y).setTo(cv::Scalar(y, 128, 255 - y));
+  add(gradient, "44", ".png");
+  // Corrupt: mapped and identified, but not an image.
+  std::ofstream(f.dir / "CelebA-HQ-img" / "7.jpg") << "this is not a JPEG";
+  mapping << "7           1006           001007.jpg\n";
+  identities << "001007.jpg 11\n";
+  // A face missing from the mapping.
+  cv::imwrite((f.dir / "CelebA-HQ-img" / "8.jpg").string(), cv::imread(chips_of("John_Simm", 1)[0]));
+  return f;
+}
+
+int celeba_index(const std::string& source) { return std::stoi(fs::path(source).stem().string()); }
+
+}  // namespace
+
+TEST(PrepareCelebAHq, MasksFromPartsIdentitySplitAndSkippedFiles) {
+  const CelebAFixture f = make_celeba_folder();
+  const fs::path out = f.dir / "celeba.safetensors";
+  const PrepareRun r = run_prepare("--out " + out.string() + " --celeba-hq " + f.dir.string() + " --identities " +
+                                f.identities.string() + " --val 0.25 --test 0.25 --seed 5 --min-face 60",
+                            f.dir);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+
+  // The corrupt file and the unmapped one are skipped with a message naming them, and counted.
+  EXPECT_NE(r.err.find("skipped " + (f.dir / "CelebA-HQ-img" / "7.jpg").string()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("skipped " + (f.dir / "CelebA-HQ-img" / "8.jpg").string() + ": not in the CelebA-HQ-to-CelebA mapping"),
+            std::string::npos) << r.err;
+  const auto data = facesr::Dataset::open(out.string());
+  const json summary = json::parse(data->summary_json());
+  EXPECT_EQ(summary["photos"], 9);
+  EXPECT_EQ(summary["photos_read"], 7);
+  ASSERT_EQ(summary["photos_skipped"].size(), 2u) << summary.dump(2);
+  EXPECT_NE(summary["split_by"].get<std::string>().find("identity"), std::string::npos);
+
+  // Every image read gives one face; the gradient is cut whole.
+  ASSERT_EQ(data->size(), 7) << summary.dump(2);
+  ASSERT_EQ(summary["whole_image"].size(), 1u) << summary.dump(2);
+  EXPECT_EQ(summary["whole_image"][0], (f.dir / "CelebA-HQ-img" / "6.png").string());
+  EXPECT_EQ(summary["masks_given"], 2);
+
+  // All faces of a person on one side; the four identities are spread over the three splits.
+  std::map<std::string, std::set<facesr::Split>> splits_of;
+  std::set<facesr::Split> used;
+  for (const auto& face : data->faces()) {
+    splits_of[f.identity_of.at(celeba_index(face.source))].insert(face.split);
+    used.insert(face.split);
+  }
+  EXPECT_EQ(splits_of.size(), 4u);
+  for (const auto& [identity, splits] : splits_of) EXPECT_EQ(splits.size(), 1u) << "identity " << identity;
+  EXPECT_EQ(used.size(), 3u) << "val 0.25 and test 0.25 of 4 identities: one each";
+
+  // Image 0's mask is the union of its skin and nose PNGs (not the hair), cut by the face's crop region.
+  std::map<int, int64_t> row_of;
+  for (int64_t i = 0; i < data->size(); ++i) row_of[celeba_index(data->faces()[static_cast<std::size_t>(i)].source)] = i;
+  const auto& face0 = data->faces()[static_cast<std::size_t>(row_of.at(0))];
+  EXPECT_EQ(face0.mask_kind, "given");
+  EXPECT_EQ(data->faces()[static_cast<std::size_t>(row_of.at(1))].mask_kind, "given");
+  EXPECT_EQ(data->faces()[static_cast<std::size_t>(row_of.at(2))].mask_kind, "landmarks");
+  const facesr::FaceBox box{face0.box[0], face0.box[1], face0.box[2], face0.box[3]};
+  const cv::Mat expected = facesr::extract_crop(f.mask0, facesr::crop_region_for_face(box, data->crop_rule()), 256) > 127;
+  const auto mask = data->batch({row_of.at(0)}).mask;  // 1 x 1 x 256 x 256 in [0, 1]
+  const cv::Mat got(256, 256, CV_32FC1, mask.contiguous().data_ptr<float>());
+  cv::Mat got8;
+  got.convertTo(got8, CV_8U, 255);
+  const double differ = cv::countNonZero(got8 != expected) / (256.0 * 256.0);
+  EXPECT_LT(differ, 0.01) << "mask of image 0 vs skin | nose cut by the crop region";
+  EXPECT_GT(cv::countNonZero(expected), 256 * 256 / 5) << "the skin half is in view";
+  EXPECT_LT(cv::countNonZero(expected), 256 * 256 * 9 / 10) << "the hair half is in view and excluded";
+}
+
+TEST(PrepareCelebAHq, WithoutIdentitiesSplitsByImageAndSaysSo) {
+  const CelebAFixture f = make_celeba_folder();
+  const fs::path out = f.dir / "by-image.safetensors";
+  const PrepareRun r = run_prepare("--out " + out.string() + " --celeba-hq " + f.dir.string() + " --min-face 60 --no-landmarks",
+                            f.dir);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const auto data = facesr::Dataset::open(out.string());
+  const json summary = json::parse(data->summary_json());
+  EXPECT_EQ(data->size(), 8) << "image 8 needs no mapping here; 7.jpg is still corrupt";
+  EXPECT_EQ(summary["photos_skipped"].size(), 1u);
+  EXPECT_NE(summary["split_by"].get<std::string>().find("one person may be on several sides"), std::string::npos);
+}
+
+TEST(PrepareCelebAHq, BadArgumentsAndFilesFailClearly) {
+  const CelebAFixture f = make_celeba_folder();
+  PrepareRun r = run_prepare("--out x.safetensors --celeba-hq " + f.dir.string() + " " + facesr::test_data::kDlibJohns, f.dir);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("not both"), std::string::npos) << r.err;
+
+  r = run_prepare("--out x.safetensors --celeba-hq /nonexistent/celeba", f.dir);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("/nonexistent/celeba/CelebA-HQ-img: no such folder"), std::string::npos) << r.err;
+
+  std::ofstream(f.dir / "bad-identities.txt") << "000101.jpg\n";
+  r = run_prepare("--out x.safetensors --celeba-hq " + f.dir.string() + " --identities " +
+                      (f.dir / "bad-identities.txt").string(), f.dir);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("bad-identities.txt:1: expected"), std::string::npos) << r.err;
+}
