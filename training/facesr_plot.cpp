@@ -106,7 +106,7 @@ void draw_panel(cv::Mat& image, cv::Rect area, const std::string& title, const s
   cv::rectangle(image, {left, top}, {right, bottom}, black, 1);
   if (marker_x > 0 && marker_x < x_max) {
     cv::line(image, {px(marker_x), top}, {px(marker_x), bottom}, cv::Scalar(0, 140, 255), 1);
-    cv::putText(image, "phase 2", {px(marker_x) + 4, top + 14}, cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(0, 140, 255), 1,
+    cv::putText(image, "phase 2", {px(marker_x) + 4, bottom - 6}, cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(0, 140, 255), 1,
                 cv::LINE_AA);
   }
   int legend_y = top + 16;

@@ -4,15 +4,18 @@
 #      examples/faces and examples/johns (Debian libdlib19.1) and face-api sample1-4.jpg (npm package
 #      @vladmandic/face-api@1.7.15; sample5/6 are the demo's and stay out);
 #   2. facesr-prepare: faces >= 100 px, 15 % of the photos held out for validation, seed 1;
+#      (about an hour of 2 idle cores for the default 2,750 steps)
 #   3. facesr-train in out/runs/default (resumes when a checkpoint is there: run it again after a stop);
 #   4. export as F16 to model/weights/facesr-default.safetensors and evaluate it (eval.json, sheet.png).
 #
-# usage: training/train-default.sh [STEPS]      (default 4000; BUILD_DIR picks the build, default build)
+# usage: training/train-default.sh [STEPS [PHASE1_STEPS]]   (default 2750 and 1800: the shipped model;
+#        BUILD_DIR picks the build, default build)
 # Environment: THREADS (default: all cores); OMP_WAIT_POLICY defaults to PASSIVE: with the default
 # (spinning) OpenMP threads a step was 10x slower while anything else ran on the 2 cores. Stop it any time with Ctrl-C: the checkpoint is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=${1:-4000}
+steps=${1:-2750}
+phase1=${2:-1800}
 build_dir=${BUILD_DIR:-build}
 data_dir=out/data
 run_dir=out/runs/default
@@ -46,7 +49,7 @@ fi
 resume=()
 [[ -f $run_dir/checkpoint.pt ]] && resume=(--resume)
 train_args=(--data "$dataset" --out "$run_dir" --ngf 8 --ndf 32 --batch 8 --lr 2e-4 --steps "$steps"
-            --phase1-steps $((steps / 2)) --checkpoint-every 250 --validate-every 250 --sample-every 250
+            --phase1-steps "$phase1" --checkpoint-every 250 --validate-every 250 --sample-every 250
             --threads "${THREADS:-0}" --seed 1 --quiet)
 set +e
 OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} "$build_dir/training/facesr-train" "${train_args[@]}" "${resume[@]}"
