@@ -143,8 +143,9 @@ TEST(Training, SigkillMidCheckpointLeavesALoadableCheckpoint) {
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
+      // --residual: the library's default architecture, which export_checkpoint(o) below expects.
       ::execl(FACESR_TRAIN_BIN, FACESR_TRAIN_BIN, "--data", o.data.c_str(), "--out", o.out_dir.c_str(), "--ngf", "4",
-              "--depth", "6", "--ndf", "8", "--batch", "2", "--steps", "1000", "--checkpoint-every", "1",
+              "--residual", "--depth", "6", "--ndf", "8", "--batch", "2", "--steps", "1000", "--checkpoint-every", "1",
               "--sample-every", "0", "--validate-every", "0", "--threads", "1", "--quiet",
               round > 0 ? "--resume" : nullptr, nullptr);
       _exit(127);
@@ -168,7 +169,7 @@ TEST(Training, SigtermWritesACheckpointAndResumeContinues) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::execl(FACESR_TRAIN_BIN, FACESR_TRAIN_BIN, "--data", o.data.c_str(), "--out", o.out_dir.c_str(), "--ngf", "4",
-            "--depth", "6", "--ndf", "8", "--batch", "2", "--steps", "100000", "--checkpoint-every", "100000",
+            "--residual", "--depth", "6", "--ndf", "8", "--batch", "2", "--steps", "100000", "--checkpoint-every", "100000",
             "--sample-every", "0", "--validate-every", "0", "--threads", "1", "--quiet", nullptr);
     _exit(127);
   }

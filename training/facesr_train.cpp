@@ -49,10 +49,14 @@ int main(int argc, char** argv) {
   app.add_option("--validate-every", o.validate_every, "steps between validations (0 = only at the end)");
   app.add_option("--seed", o.seed, "seed of initialisation, batches, flips and degradations");
   app.add_option("--blur-max", blur_max, "longest motion-blur vector, pixels at 256x256")->check(CLI::Range(0.0, 128.0));
-  bool no_residual = false;
-  app.add_flag("--no-residual", no_residual, "the paper's tanh heads instead of residual heads over bicubic(I_LR)");
-  std::string augmentation = "full";
-  app.add_option("--augment", augmentation, "full: flips + scale/rotation/translation + colour jitter; flip: the paper's flips only; none")
+  bool residual = false;
+  app.add_flag("--residual", residual,
+               "residual heads over bicubic(I_LR) instead of the paper's tanh heads: starts at bicubic quality "
+               "(recommended for small datasets and short runs; the default model uses it)");
+  std::string augmentation = "flip";
+  app.add_option("--augment", augmentation,
+                 "flip: the paper's horizontal flips (default); full: + scale/rotation/translation and colour jitter "
+                 "(recommended for small datasets); none")
       ->check(CLI::IsMember({"full", "flip", "none"}));
   double defocus = 0, sensor_noise = 0, jpeg = 0;
   app.add_option("--defocus", defocus, "probability of a random defocus blur (sigma 0.5-4 px at 256) before the motion blur")
@@ -69,7 +73,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    o.generator.ngf(ngf).depth(depth).residual(!no_residual);
+    o.generator.ngf(ngf).depth(depth).residual(residual);
     if (augmentation == "flip") o.augment = facesr::flips_only();
     if (augmentation == "none") o.augment = facesr::no_augmentation();
     if (ablation == "model1") o.generator.lr_upsampler(facesr::LrUpsampler::Bicubic);

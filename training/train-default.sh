@@ -48,7 +48,7 @@ fi
 # ---- training -------------------------------------------------------------------------------
 resume=()
 [[ -f $run_dir/checkpoint.pt ]] && resume=(--resume)
-train_args=(--data "$dataset" --out "$run_dir" --ngf 8 --ndf 32 --batch 8 --lr 2e-4 --steps "$steps"
+train_args=(--data "$dataset" --out "$run_dir" --ngf 8 --ndf 32 --residual --augment full --batch 8 --lr 2e-4 --steps "$steps"
             --phase1-steps "$phase1" --checkpoint-every 250 --validate-every 250 --sample-every 250
             --threads "${THREADS:-0}" --seed 1 --quiet)
 set +e

@@ -39,7 +39,8 @@ struct TrainOptions {
   std::string vgg19;             // torchvision vgg19-*.pth; empty: no perceptual loss (said in logs and metadata)
   std::string device = "auto";   // auto | cpu | cuda
   int threads = 0;               // CPU threads; 0 = all cores
-  GeneratorOptions generator;    // ngf, depth, bicubic upsampler (model1)
+  GeneratorOptions generator;    // ngf, depth, bicubic upsampler (model1), residual heads (on here;
+                                 // facesr-train's CLI defaults to the paper's tanh heads and flips only)
   int64_t ndf = 64;              // discriminator width
   Adversarial adversarial = Adversarial::Both;
   double train_noise = 0.0;      // "w/ N": noise strength in G during training (0 = off)
