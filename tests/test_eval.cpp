@@ -18,6 +18,7 @@
 #include "evaluate.h"
 #include "inception_fixture.h"
 #include "metrics.h"
+#include "run_tool.h"
 #include "trainer.h"
 #include "weights.h"
 
@@ -26,30 +27,12 @@ using nlohmann::json;
 
 namespace {
 
-struct EvalRun {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using facesr::test_tools::slurp;
+using EvalRun = facesr::test_tools::ToolRun;
 
 // Runs facesr-eval with `args` (paths without spaces or quotes), capturing stdout and stderr.
 EvalRun run_eval(const std::string& args) {
-  const fs::path dir = fs::temp_directory_path() / "facesr-test-eval-run";
-  fs::create_directories(dir);
-  const std::string command = std::string(FACESR_EVAL_BIN) + " " + args + " > " + (dir / "out").string() + " 2> " +
-                              (dir / "err").string();
-  const int raw = std::system(command.c_str());
-  EvalRun r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = slurp(dir / "out");
-  r.err = slurp(dir / "err");
-  return r;
+  return facesr::test_tools::run_tool(FACESR_EVAL_BIN, args, fs::temp_directory_path() / "facesr-test-eval-run");
 }
 
 fs::path fresh_dir(const std::string& name) {

@@ -19,29 +19,18 @@
 #include "crop_rule.h"
 #include "dataset.h"
 #include "dlib_faces.h"
+#include "run_tool.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-struct PrepareRun {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using facesr::test_tools::slurp;
+using PrepareRun = facesr::test_tools::ToolRun;
 
 PrepareRun run_prepare(const std::string& args, const fs::path& dir) {
-  const std::string command = std::string(FACESR_PREPARE_BIN) + " " + args + " > " + (dir / "out").string() + " 2> " +
-                              (dir / "err").string();
-  const int raw = std::system(command.c_str());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(dir / "out"), slurp(dir / "err")};
+  return facesr::test_tools::run_tool(FACESR_PREPARE_BIN, args, dir);
 }
 
 // The first `count` chips of one of dlib's "johns" (one person each), sorted by name.
