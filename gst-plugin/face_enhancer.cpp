@@ -129,10 +129,14 @@ std::vector<const Track*> FaceEnhancer::select_faces(const std::vector<Track>& t
 }
 
 void FaceEnhancer::smooth(int track_id, cv::Mat& result, double weight) {
+  if (weight <= 0.0) {  // smoothing off (the default): no float copy of every face on every frame
+    previous_.erase(track_id);
+    return;
+  }
   cv::Mat current;
   result.convertTo(current, CV_32FC3);
   auto previous = previous_.find(track_id);
-  if (previous != previous_.end() && weight > 0.0) {
+  if (previous != previous_.end()) {
     current = (1.0 - weight) * current + weight * previous->second;
     current.convertTo(result, CV_8UC3);
   }
@@ -168,7 +172,8 @@ std::vector<FaceReport> FaceEnhancer::process(const FramePlanes& source, FramePl
   std::vector<FaceReport> reports;
   for (std::size_t i = 0; i < faces.size(); ++i) {
     smooth(faces[i]->id, results_[i], settings.temporal_smoothing);
-    kept[faces[i]->id] = previous_[faces[i]->id];
+    if (auto previous = previous_.find(faces[i]->id); previous != previous_.end())
+      kept[faces[i]->id] = previous->second;
     paste_face(target, scaled(regions[i], scale), scaled(faces[i]->box, scale), results_[i]);
     reports.push_back({faces[i]->id, scaled(faces[i]->box, scale), faces[i]->score, faces[i]->detected, true});
   }

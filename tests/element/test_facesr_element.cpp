@@ -347,6 +347,28 @@ TEST_F(ElementTest, DetectIntervalKeepsIdsAndBoxesBetweenDetections) {
   for (guint x : xs) EXPECT_NEAR(static_cast<int>(x), 52, 4);
 }
 
+TEST_F(ElementTest, TemporalSmoothingBlendsOnlyWhenOn) {
+  // The second of two different frames with the same face box, under a given smoothing weight.
+  auto second_frame = [&](const std::string& props, bool with_first) {
+    GstHarness* h = start(props, "RGB", 160, 120);
+    if (with_first) {
+      GstBuffer* in = make_frame("RGB", 160, 120, 1);
+      add_faces(in, {{50, 40, 36, 36}});
+      gst_buffer_unref(gst_harness_push_and_pull(h, in));
+    }
+    GstBuffer* in = make_frame("RGB", 160, 120, 2);
+    add_faces(in, {{50, 40, 36, 36}});
+    GstBuffer* out = gst_harness_push_and_pull(h, in);
+    const auto result = bytes(out);
+    gst_buffer_unref(out);
+    stop();
+    return result;
+  };
+  const auto alone = second_frame("temporal-smoothing=0", false);
+  EXPECT_EQ(second_frame("temporal-smoothing=0", true), alone) << "without smoothing the first frame must not matter";
+  EXPECT_NE(second_frame("temporal-smoothing=0.8", true), alone) << "with smoothing the first face must show through";
+}
+
 TEST_F(ElementTest, OutputScaleAndModesGiveTheRightCapsAndSizes) {
   struct Case {
     const char* props;
