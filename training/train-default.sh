@@ -4,14 +4,15 @@
 #      examples/faces and examples/johns (Debian libdlib19.1) and face-api sample1-4.jpg (npm package
 #      @vladmandic/face-api@1.7.15; sample5/6 are the demo's and stay out);
 #   2. facesr-prepare: faces >= 100 px, 15 % of the photos held out for validation, seed 1;
-#      (about an hour of 2 idle cores for the default 2,750 steps)
-#   3. facesr-train in out/runs/default (resumes when a checkpoint is there: run it again after a stop);
-#   4. export as F16 to model/weights/facesr-default.safetensors and evaluate it (eval.json, sheet.png).
+#   3. facesr-train in out/runs/default (about an hour of 2 idle cores for the default 2,750 steps;
+#      resumes when a checkpoint is there: run it again after a stop);
+#   4. export as F16 to model/weights/facesr-default.safetensors and evaluate it (eval.json, sheet.png, curve.png).
 #
 # usage: training/train-default.sh [STEPS [PHASE1_STEPS]]   (default 2750 and 1800: the shipped model;
 #        BUILD_DIR picks the build, default build)
 # Environment: THREADS (default: all cores); OMP_WAIT_POLICY defaults to PASSIVE: with the default
-# (spinning) OpenMP threads a step was 10x slower while anything else ran on the 2 cores. Stop it any time with Ctrl-C: the checkpoint is kept.
+# (spinning) OpenMP threads a step was 10x slower while anything else ran on the 2 cores.
+# Stop it any time with Ctrl-C: the checkpoint is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-2750}
@@ -23,7 +24,7 @@ die() { echo "train-default: $*" >&2; exit 1; }
 
 scripts/install-deps.sh
 [[ -f "$build_dir/build.ninja" ]] || meson setup "$build_dir"
-meson compile -C "$build_dir" facesr-prepare facesr-train facesr-eval
+meson compile -C "$build_dir" facesr-prepare facesr-train facesr-eval facesr-plot
 mkdir -p "$data_dir/cache" "$data_dir/train-photos" "$run_dir"
 
 # ---- photos ---------------------------------------------------------------------------------
@@ -63,4 +64,5 @@ model=model/weights/facesr-default.safetensors
 "$build_dir/training/facesr-train" "${train_args[@]}" --export "$model" --export-dtype F16
 "$build_dir/training/facesr-eval" --model "$model" --data "$dataset" --split validation \
   --json "$run_dir/eval.json" --sheet "$run_dir/sheet.png"
-echo "train-default: wrote $model (validation figures in $run_dir/eval.json)"
+"$build_dir/training/facesr-plot" "$run_dir"
+echo "train-default: wrote $model (validation figures in $run_dir/eval.json, curve in $run_dir/curve.png)"
