@@ -14,8 +14,7 @@ namespace facesr {
 struct Engine::Impl {
   std::string path;
   ModelMetadata metadata;
-  Generator generator{nullptr};        // batch norms folded: the deterministic (noise 0) path
-  Generator noise_generator{nullptr};  // unfolded, loaded on the first call with noise > 0
+  Generator generator{nullptr};  // batch norms folded into the convs
   Device device = Device::Cpu;
   Precision precision = Precision::Float32;
   int threads = 1;
@@ -200,11 +199,7 @@ void Engine::Impl::run_batch(const ImageView* crops, const MutableImageView* res
   auto input = crops_to_tensor(crops + first, count).to(torch_device());
   // Each batch of a split request draws its own noise (seed offset by its first face).
   NoiseSpec noise{params.noise, params.seed + first};
-  if (params.noise > 0.0f && noise_generator.is_empty()) {
-    noise_generator = load_generator(path).generator;  // noise goes before the norms: needs them unfolded
-    prepare(*noise_generator);
-  }
-  GeneratorOutput output = (params.noise > 0.0f ? noise_generator : generator)->forward(input, noise);
+  GeneratorOutput output = generator->forward(input, noise);
   tensor_to_images(output.sharp, results + first);
   if (params.blurred != nullptr) tensor_to_images(output.blurred, params.blurred + first);
 }

@@ -32,6 +32,9 @@ struct UpBlockImpl : nn::Module {
   UpsampleMode mode;
   nn::Conv2d conv{nullptr};
   nn::ConvTranspose2d tconv{nullptr};
+  // After fold_batch_norms: the folded norm's per-channel scale, which noise added after the conv
+  // must get too (BN(conv + n) = folded conv + scale * n). Undefined: 1.
+  torch::Tensor noise_scale;
 };
 TORCH_MODULE(UpBlock);
 
@@ -142,7 +145,8 @@ namespace {
 // conv <- norm(conv): output channel c of the conv (or group c of `group` channels for PixelShuffle)
 // scaled by gamma / sqrt(var + eps) and shifted; the norm becomes the identity. `out_dim`: the
 // weight's output-channel dimension (0 for Conv2d, 1 for ConvTranspose2d).
-void fold_into(torch::Tensor& weight, torch::Tensor& bias, nn::BatchNorm2dImpl& norm, int64_t group, int64_t out_dim) {
+torch::Tensor fold_into(torch::Tensor& weight, torch::Tensor& bias, nn::BatchNorm2dImpl& norm, int64_t group,
+                        int64_t out_dim) {
   auto scale = norm.weight / torch::sqrt(norm.running_var + norm.options.eps());
   auto shift = norm.bias - norm.running_mean * scale;
   scale = scale.repeat_interleave(group);
@@ -155,6 +159,7 @@ void fold_into(torch::Tensor& weight, torch::Tensor& bias, nn::BatchNorm2dImpl& 
   norm.bias.zero_();
   norm.running_mean.zero_();
   norm.running_var.fill_(1.0 - norm.options.eps());
+  return scale.clone();  // per conv output channel
 }
 
 }  // namespace
@@ -162,19 +167,21 @@ void fold_into(torch::Tensor& weight, torch::Tensor& bias, nn::BatchNorm2dImpl& 
 void GeneratorImpl::fold_batch_norms() {
   if (batch_norms_folded_) return;
   torch::NoGradGuard no_grad;
+  enc_noise_scales_.assign(options_.depth(), torch::Tensor());
   for (int64_t k = 0; k < options_.depth(); ++k)
     if (auto* bn = enc_norms_[k]->as<nn::BatchNorm2dImpl>()) {
       auto& conv = *enc_convs_[k]->as<nn::Conv2dImpl>();
-      fold_into(conv.weight, conv.bias, *bn, 1, 0);
+      enc_noise_scales_[k] = fold_into(conv.weight, conv.bias, *bn, 1, 0);
     }
   for (auto decoder : {std::make_pair(&upper_ups_, &upper_norms_), std::make_pair(&lower_ups_, &lower_norms_)})
     for (int64_t j = 0; j < options_.depth(); ++j) {
       auto& block = *(*decoder.first)[j]->as<UpBlockImpl>();
       auto& norm = *(*decoder.second)[j]->as<nn::BatchNorm2dImpl>();
       if (block.mode == UpsampleMode::Transposed)
-        fold_into(block.tconv->weight, block.tconv->bias, norm, 1, 1);
+        block.noise_scale = fold_into(block.tconv->weight, block.tconv->bias, norm, 1, 1);
       else
-        fold_into(block.conv->weight, block.conv->bias, norm, block.mode == UpsampleMode::PixelShuffle ? 4 : 1, 0);
+        block.noise_scale =
+            fold_into(block.conv->weight, block.conv->bias, norm, block.mode == UpsampleMode::PixelShuffle ? 4 : 1, 0);
     }
   batch_norms_folded_ = true;
 }
@@ -187,27 +194,28 @@ void to_channels_last(nn::Module& module) {
     if (b.dim() == 4) b.set_data(b.contiguous(at::MemoryFormat::ChannelsLast));
 }
 
-torch::Tensor GeneratorImpl::add_noise(const torch::Tensor& y, Stage& stage) {
+torch::Tensor GeneratorImpl::add_noise(const torch::Tensor& y, Stage& stage, const torch::Tensor& scale) {
   if (stage.strength <= 0.0) return y;
   // Drawn on the CPU from the seeded generator so a seed gives the same noise on every device.
-  auto noise = at::randn(y.sizes(), stage.rng, torch::TensorOptions().dtype(torch::kFloat32));
-  return y + noise.to(y.device(), y.scalar_type()) * stage.strength;
+  auto noise = at::randn(y.sizes(), stage.rng, torch::TensorOptions().dtype(torch::kFloat32)) * stage.strength;
+  if (scale.defined()) noise = noise * scale.to(torch::kFloat32).view({1, -1, 1, 1});
+  return y + noise.to(y.device(), y.scalar_type());
 }
 
 torch::Tensor GeneratorImpl::upsample(nn::Module& module, const torch::Tensor& x, Stage& stage) {
   auto& block = *module.as<UpBlockImpl>();
   switch (block.mode) {
     case UpsampleMode::PixelShuffle:
-      return torch::pixel_shuffle(add_noise(block.conv->forward(x), stage), 2);
+      return torch::pixel_shuffle(add_noise(block.conv->forward(x), stage, block.noise_scale), 2);
     case UpsampleMode::ResizeConv: {
       namespace F = torch::nn::functional;
       auto up = F::interpolate(x, F::InterpolateFuncOptions()
                                       .scale_factor(std::vector<double>{2.0, 2.0})
                                       .mode(torch::kNearest));
-      return add_noise(block.conv->forward(up), stage);
+      return add_noise(block.conv->forward(up), stage, block.noise_scale);
     }
     case UpsampleMode::Transposed:
-      return add_noise(block.tconv->forward(x), stage);
+      return add_noise(block.tconv->forward(x), stage, block.noise_scale);
   }
   throw std::logic_error("unreachable upsample mode");
 }
@@ -231,8 +239,6 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
       input.size(3) != kInputSize)
     throw std::invalid_argument("generator input must be N x 3 x 32 x 32, got " +
                                 c10::str(input.sizes()));
-  if (batch_norms_folded_ && noise.strength > 0.0)
-    throw std::logic_error("generator: noise on a generator with folded batch norms (use an unfolded copy)");
   if (batch_norms_folded_ && is_training())
     throw std::logic_error("generator: a generator with folded batch norms cannot train");
   Stage stage;
@@ -274,7 +280,8 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
   auto x = out.lr_features.to(net_dtype);
   for (int64_t k = 0; k < options_.depth(); ++k) {
     if (k > 0) x = torch::leaky_relu(x, kLeakySlope);
-    x = add_noise(enc_convs_[k]->as<nn::Conv2dImpl>()->forward(x), stage);
+    x = add_noise(enc_convs_[k]->as<nn::Conv2dImpl>()->forward(x), stage,
+                  batch_norms_folded_ ? enc_noise_scales_[k] : torch::Tensor());
     if (auto* bn = enc_norms_[k]->as<nn::BatchNorm2dImpl>(); bn && !batch_norms_folded_) x = bn->forward(x);
     encoded.push_back(x);
   }

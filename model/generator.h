@@ -96,21 +96,23 @@ class GeneratorImpl : public torch::nn::Module {
   // Inference only: folds every batch norm's running statistics and affine into the conv before it
   // (the decoders' PixelShuffle convs: each group of 4 conv channels shares its output channel's
   // norm), sets the norms to identity and skips them from then on: the same eval-mode outputs
-  // (float rounding aside) without a pass over each feature map. Noise would then be added at a
-  // different scale, so forward() with noise on a folded generator throws std::logic_error; keep an
-  // unfolded copy for noise. Training a folded generator is not supported (the norms are gone).
+  // (float rounding aside) without a pass over each feature map. Noise added after a folded conv is
+  // scaled by that norm's factor, so noisy outputs match too. Training a folded generator is not
+  // supported (the norms are gone): forward() in training mode then throws std::logic_error.
   void fold_batch_norms();
   bool batch_norms_folded() const { return batch_norms_folded_; }
 
  private:
   struct Stage;  // shared per-forward state (noise generator)
-  static torch::Tensor add_noise(const torch::Tensor& y, Stage& stage);
+  // y + noise of the stage's strength, times `scale` per channel when defined (folded norms).
+  static torch::Tensor add_noise(const torch::Tensor& y, Stage& stage, const torch::Tensor& scale = {});
   torch::Tensor upsample(torch::nn::Module& block, const torch::Tensor& x, Stage& stage);
   torch::Tensor decode(torch::nn::ModuleList& ups, torch::nn::ModuleList& norms,
                        const std::vector<torch::Tensor>& encoded, int64_t skips, Stage& stage);
 
   GeneratorOptions options_;
   bool batch_norms_folded_ = false;
+  std::vector<torch::Tensor> enc_noise_scales_;  // per encoder level after folding (undefined: no norm)
   // LR upsampler: conv in, three x2 upsampling blocks, conv out.
   torch::nn::Conv2d lr_in_{nullptr};
   torch::nn::ModuleList lr_ups_{nullptr};

@@ -103,12 +103,18 @@ TEST(Generator, FoldedBatchNormsGiveTheSameOutputs) {
     torch::NoGradGuard no_grad;
     auto input = random_input(2, 6);
     auto before = g->forward(input);
+    auto noisy_before = g->forward(input, {0.1, 1});
     g->fold_batch_norms();
     EXPECT_TRUE(g->batch_norms_folded());
     auto after = g->forward(input);
+    auto noisy_after = g->forward(input, {0.1, 1});
     EXPECT_LT((before.sharp - after.sharp).abs().max().item<double>(), 1e-4) << facesr::to_string(mode);
     EXPECT_LT((before.blurred - after.blurred).abs().max().item<double>(), 1e-4) << facesr::to_string(mode);
-    EXPECT_THROW(g->forward(input, {0.1, 1}), std::logic_error);
+    // Noise after a folded conv is scaled by its norm: the same noisy outputs, seed for seed.
+    EXPECT_GT((noisy_before.sharp - before.sharp).abs().max().item<double>(), 1e-3) << "noise had no effect";
+    EXPECT_LT((noisy_before.sharp - noisy_after.sharp).abs().max().item<double>(), 1e-4) << facesr::to_string(mode);
+    g->train();
+    EXPECT_THROW(g->forward(input), std::logic_error);
   }
 }
 
