@@ -35,8 +35,63 @@ struct UpBlockImpl : nn::Module {
   // After fold_batch_norms: the folded norm's per-channel scale, which noise added after the conv
   // must get too (BN(conv + n) = folded conv + scale * n). Undefined: 1.
   torch::Tensor noise_scale;
+  // Transposed: tconv's weight rearranged as a 2x2 conv (see transposed_as_conv), made on the first
+  // forward that needs it and again whenever the weight changes (other storage, dtype or version).
+  torch::Tensor subpixel_weight, subpixel_bias;
+  const void* subpixel_source = nullptr;
+  int64_t subpixel_version = -1;
 };
 TORCH_MODULE(UpBlock);
+
+// See conv_transpose_4x4_stride2 in generator.h. Output pixel (2i+a, 2j+b) of the transposed conv
+// sums input rows {i-1, i} (a = 0: kernel rows 3, 1) or {i, i+1} (a = 1: kernel rows 2, 0), and the
+// same for columns with b. A 2x2 conv with padding 1 gives at (p, q) the window of rows {p-1, p} and
+// columns {q-1, q}, so phase (a, b) is its output at (i+a, j+b) with the kernel taps picked as above.
+// The conv computes the four phases as four blocks of `out` channels over (H+1) x (W+1) positions.
+constexpr int64_t kPhaseTaps[2][2] = {{3, 1}, {2, 0}};
+
+torch::Tensor subpixel_weight_of(const torch::Tensor& transposed) {  // in x out x 4 x 4
+  const int64_t in = transposed.size(0), out = transposed.size(1);
+  std::vector<torch::Tensor> phases;
+  for (int64_t a = 0; a < 2; ++a)
+    for (int64_t b = 0; b < 2; ++b) {
+      auto rows = torch::tensor({kPhaseTaps[a][0], kPhaseTaps[a][1]}, torch::kLong).to(transposed.device());
+      auto cols = torch::tensor({kPhaseTaps[b][0], kPhaseTaps[b][1]}, torch::kLong).to(transposed.device());
+      phases.push_back(transposed.index_select(2, rows).index_select(3, cols));  // in x out x 2 x 2
+    }
+  // (phase, in, out, 2, 2) -> (phase * out, in, 2, 2): output channel = phase * out + c.
+  return torch::stack(phases).transpose(1, 2).reshape({4 * out, in, 2, 2});
+}
+
+// The 2x2 conv, then each phase's shifted H x W window copied to its pixels of the 2H x 2W output.
+torch::Tensor subpixel_conv(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  const int64_t n = x.size(0), out = weight.size(0) / 4, h = x.size(2), w = x.size(3);
+  auto y = torch::conv2d(x, weight, bias, /*stride=*/1, /*padding=*/1);  // n x 4 out x (h+1) x (w+1)
+  auto result = torch::empty({n, out, 2 * h, 2 * w}, y.options().memory_format(y.suggest_memory_format()));
+  auto pixels = result.view({n, out, h, 2, w, 2});
+  for (int64_t a = 0; a < 2; ++a)
+    for (int64_t b = 0; b < 2; ++b)
+      pixels.select(5, b).select(3, a).copy_(y.narrow(1, (2 * a + b) * out, out).narrow(2, a, h).narrow(3, b, w));
+  return result;
+}
+
+// The block's transposed conv; at inference the rearranged weight is cached.
+torch::Tensor transposed_as_conv(UpBlockImpl& block, const torch::Tensor& x) {
+  const auto& weight = block.tconv->weight;
+  const auto& bias = block.tconv->bias;
+  if (weight.requires_grad() && torch::GradMode::is_enabled())  // training: gradients flow through
+    return subpixel_conv(x, subpixel_weight_of(weight), bias.repeat({4}));
+  const int64_t version = weight.is_inference() ? 0 : weight._version();
+  if (!block.subpixel_weight.defined() || block.subpixel_source != weight.data_ptr() ||
+      block.subpixel_version != version || block.subpixel_weight.scalar_type() != weight.scalar_type()) {
+    torch::NoGradGuard no_grad;
+    block.subpixel_weight = subpixel_weight_of(weight).contiguous(weight.suggest_memory_format());
+    block.subpixel_bias = bias.repeat({4});
+    block.subpixel_source = weight.data_ptr();
+    block.subpixel_version = version;
+  }
+  return subpixel_conv(x, block.subpixel_weight, block.subpixel_bias);
+}
 
 }  // namespace
 
@@ -186,6 +241,14 @@ void GeneratorImpl::fold_batch_norms() {
   batch_norms_folded_ = true;
 }
 
+torch::Tensor conv_transpose_4x4_stride2(const torch::Tensor& x, const torch::Tensor& weight,
+                                         const torch::Tensor& bias) {
+  if (x.dim() != 4 || weight.dim() != 4 || weight.size(2) != 4 || weight.size(3) != 4 || x.size(1) != weight.size(0))
+    throw std::invalid_argument("conv_transpose_4x4_stride2: expected N x C x H x W input and C x out x 4 x 4 "
+                                "weight, got " + c10::str(x.sizes()) + " and " + c10::str(weight.sizes()));
+  return subpixel_conv(x, subpixel_weight_of(weight), bias.defined() ? bias.repeat({4}) : bias);
+}
+
 void to_channels_last(nn::Module& module) {
   torch::NoGradGuard no_grad;
   for (auto& p : module.parameters())
@@ -215,7 +278,7 @@ torch::Tensor GeneratorImpl::upsample(nn::Module& module, const torch::Tensor& x
       return add_noise(block.conv->forward(up), stage, block.noise_scale);
     }
     case UpsampleMode::Transposed:
-      return add_noise(block.tconv->forward(x), stage, block.noise_scale);
+      return add_noise(transposed_as_conv(block, x), stage, block.noise_scale);
   }
   throw std::logic_error("unreachable upsample mode");
 }

@@ -21,9 +21,11 @@
 // stop the gradient of a pixel that overshoots).
 //
 // All tensors are NCHW, RGB, float in [-1, 1]. Upsampling inside the network (LR upsampler and both
-// decoders) is `Upsample::PixelShuffle` by default: in Debian's LibTorch 1.13, ConvTranspose2d does
-// not go through oneDNN and is several times slower on CPU (measured by bench-generator; the other
-// modes stay selectable for comparison).
+// decoders) is `UpsampleMode::PixelShuffle` by default (the shipped default model uses it).
+//
+// UpsampleMode::Transposed keeps ConvTranspose2d's weights (and weights files) but computes them
+// with conv_transpose_4x4_stride2 below: 2.25x fewer multiply-adds per x2 step than PixelShuffle's
+// 3x3 conv to 4x channels (16 vs 36 per input pixel, input and output channel).
 //
 // Noise ("w/ N" in the paper): when `NoiseSpec::strength` > 0, Gaussian noise of that standard
 // deviation is added after every convolution, drawn from a generator seeded with `NoiseSpec::seed`,
@@ -42,7 +44,7 @@ namespace facesr {
 enum class UpsampleMode {
   PixelShuffle,  // 3x3 conv to 4x channels, then PixelShuffle(2)
   ResizeConv,    // nearest-neighbour x2, then 3x3 conv
-  Transposed,    // ConvTranspose2d 4x4 stride 2 (pix2pix); slow on CPU in LibTorch 1.13
+  Transposed,    // ConvTranspose2d 4x4 stride 2 (pix2pix), computed as a 2x2 conv (see below)
 };
 
 // How I_LR becomes the 256x256 feature image I_LRf.
@@ -134,6 +136,15 @@ TORCH_MODULE(Generator);
 // LibTorch 1.13's oneDNN convolutions skip a layout reorder per layer then: 1.5x (training) to 2x
 // (bf16 inference) faster at ngf 8-16 here. Feed inputs in the same format.
 void to_channels_last(torch::nn::Module& module);
+
+// torch::conv_transpose2d(x, weight, bias, stride 2, padding 1) for a 4x4 kernel (the pix2pix
+// upsampling step, UpsampleMode::Transposed), computed as one ordinary 2x2 convolution with padding 1
+// whose 4 x out channels are the output's four pixel phases, interleaved afterwards. Same result
+// (float rounding aside) and gradients, but through oneDNN: LibTorch 1.13 sends transposed convs to
+// a reference kernel, 4-8x slower here. weight: in x out x 4 x 4 (ConvTranspose2d's layout); bias
+// may be undefined. Throws std::invalid_argument on other shapes.
+torch::Tensor conv_transpose_4x4_stride2(const torch::Tensor& x, const torch::Tensor& weight,
+                                         const torch::Tensor& bias);
 
 // Channels of encoder level k (pix2pix: ngf * min(2^k, 8)).
 int64_t encoder_channels(const GeneratorOptions& options, int64_t level);

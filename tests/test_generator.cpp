@@ -118,6 +118,46 @@ TEST(Generator, FoldedBatchNormsGiveTheSameOutputs) {
   }
 }
 
+TEST(Generator, TransposedConvAsSubpixelConvMatchesConvTranspose2d) {
+  torch::manual_seed(11);
+  auto x = torch::randn({2, 5, 7, 6}, torch::requires_grad());
+  auto weight = torch::randn({5, 3, 4, 4}, torch::requires_grad());
+  auto bias = torch::randn({3}, torch::requires_grad());
+  auto reference = torch::conv_transpose2d(x, weight, bias, /*stride=*/2, /*padding=*/1);
+  auto ours = facesr::conv_transpose_4x4_stride2(x, weight, bias);
+  ASSERT_EQ(ours.sizes(), reference.sizes());
+  EXPECT_TRUE(torch::allclose(ours, reference, 1e-5, 1e-5)) << (ours - reference).abs().max().item<double>();
+  // Gradients for input, weight and bias: the training path.
+  auto upstream = torch::randn_like(reference);
+  auto grads_reference = torch::autograd::grad({reference}, {x, weight, bias}, {upstream});
+  auto grads_ours = torch::autograd::grad({ours}, {x, weight, bias}, {upstream});
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(torch::allclose(grads_ours[i], grads_reference[i], 1e-4, 1e-4)) << i;
+  // Channels-last input, no bias.
+  torch::NoGradGuard no_grad;
+  auto cl = facesr::conv_transpose_4x4_stride2(x.contiguous(at::MemoryFormat::ChannelsLast), weight, {});
+  EXPECT_TRUE(torch::allclose(cl, torch::conv_transpose2d(x, weight, {}, 2, 1), 1e-5, 1e-5));
+  EXPECT_THROW(facesr::conv_transpose_4x4_stride2(x, torch::randn({5, 3, 3, 3}), {}), std::invalid_argument);
+  EXPECT_THROW(facesr::conv_transpose_4x4_stride2(x, torch::randn({4, 3, 4, 4}), {}), std::invalid_argument);
+}
+
+TEST(Generator, TransposedModeFollowsItsWeightsAfterTheyChange) {
+  // The inference path caches the rearranged weights: a changed weight must not leave it stale.
+  torch::manual_seed(12);
+  Generator g(GeneratorOptions().ngf(4).depth(4).upsample(facesr::UpsampleMode::Transposed));
+  Generator fresh(GeneratorOptions().ngf(4).depth(4).upsample(facesr::UpsampleMode::Transposed));
+  g->eval();
+  fresh->eval();
+  torch::NoGradGuard no_grad;
+  auto input = random_input(1, 3);
+  g->forward(input);  // fills the cache
+  auto params = g->named_parameters();
+  auto fresh_params = fresh->named_parameters();
+  for (const auto& p : params) p.value().copy_(fresh_params[p.key()]);  // in place: same storage
+  EXPECT_TRUE(torch::allclose(g->forward(input).sharp, fresh->forward(input).sharp, 1e-5, 1e-5));
+  g->to(torch::kBFloat16);  // new storage and dtype
+  EXPECT_LT((g->forward(input).sharp - fresh->forward(input).sharp).abs().max().item<double>(), 0.05);
+}
+
 TEST(Generator, RejectsBadOptionsAndInputs) {
   EXPECT_THROW(Generator(GeneratorOptions().depth(3)), std::invalid_argument);
   EXPECT_THROW(Generator(GeneratorOptions().depth(9)), std::invalid_argument);

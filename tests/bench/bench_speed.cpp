@@ -13,7 +13,7 @@
 //      both programs).
 //
 // Run: tests/bench/speed.sh [BUILD_DIR]   or   meson test --benchmark -C BUILD speed
-// Arguments: DEFAULT_MODEL NGF16_MODEL [--frames N]; GST_PLUGIN_PATH must hold the build's plugin.
+// Arguments: DEFAULT_MODEL NGF16_MODEL [--frames N] [--generator-only]; GST_PLUGIN_PATH must hold the build's plugin.
 // Timings on shared machines drift +-30% between runs: compare rows of one run only.
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
@@ -57,12 +57,21 @@ double ms_per_face(F&& run_batch, double min_seconds = 3.0) {
   return 1000.0 * seconds_since(t0) / (calls * kBatch);
 }
 
-double generator_ms(bool channels_last, torch::ScalarType dtype) {
+struct GeneratorSetup {
+  bool channels_last = false;
+  torch::ScalarType dtype = torch::kFloat32;
+  facesr::UpsampleMode upsample = facesr::UpsampleMode::PixelShuffle;
+  bool fold = false;  // batch norms folded into the convs (as the engine does)
+};
+
+double generator_ms(const GeneratorSetup& setup) {
   at::set_num_threads(kThreads);
   torch::manual_seed(0);
-  facesr::Generator g(facesr::GeneratorOptions().ngf(16));
+  facesr::Generator g(facesr::GeneratorOptions().ngf(16).upsample(setup.upsample));
   g->eval();
-  g->to(dtype);
+  if (setup.fold) g->fold_batch_norms();
+  g->to(setup.dtype);
+  const bool channels_last = setup.channels_last;
   if (channels_last) facesr::to_channels_last(*g);
   c10::InferenceMode inference;
   auto input = torch::rand({kBatch, 3, 32, 32}) * 2 - 1;
@@ -257,12 +266,14 @@ int main(int argc, char** argv) {
   gst_init(&argc, &argv);
   std::vector<std::string> models;
   int frames = 150;
+  bool generator_only = false;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--frames" && i + 1 < argc) frames = std::max(10, std::atoi(argv[++i]));
+    else if (std::string(argv[i]) == "--generator-only") generator_only = true;
     else models.push_back(argv[i]);
   }
   if (models.size() != 2) {
-    std::fprintf(stderr, "usage: %s DEFAULT_MODEL NGF16_MODEL [--frames N]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s DEFAULT_MODEL NGF16_MODEL [--frames N] [--generator-only]\n", argv[0]);
     return 2;
   }
   const std::string default_model = models[0], ngf16_model = models[1];
@@ -272,16 +283,22 @@ int main(int argc, char** argv) {
   std::printf("|------------|------------------------------------------------------------|------------------|--------:|-----------|\n");
 
   try {
-    const double base = generator_ms(false, torch::kFloat32);
+    using facesr::UpsampleMode;
+    const double base = generator_ms({});
     print_row("generator", "BASELINE ngf 16 fp32 NCHW, batch 8", base, 0, "ms/face", "", true);
-    print_row("generator", "ngf 16 fp32 channels-last, batch 8", generator_ms(true, torch::kFloat32), base, "ms/face", "<= 8", true);
-    print_row("generator", "ngf 16 bf16 channels-last, batch 8", generator_ms(true, torch::kBFloat16), base, "ms/face", "<= 8", true);
+    print_row("generator", "ngf 16 fp32 channels-last", generator_ms({true}), base, "ms/face", "<= 8", true);
+    print_row("generator", "ngf 16 bf16 channels-last", generator_ms({true, torch::kBFloat16}), base, "ms/face", "<= 8", true);
+    print_row("generator", "ngf 16 bf16 channels-last, BN folded",
+              generator_ms({true, torch::kBFloat16, UpsampleMode::PixelShuffle, true}), base, "ms/face", "<= 8", true);
+    print_row("generator", "ngf 16 transposed (pix2pix) as 2x2 conv, bf16 cl, folded",
+              generator_ms({true, torch::kBFloat16, UpsampleMode::Transposed, true}), base, "ms/face", "<= 8", true);
     std::string description;
     const double shipped = engine_ms(default_model, &description);
     print_row("generator", "default model via Engine (" + description + ")", shipped, base, "ms/face", "<= 8", true);
   } catch (const std::exception& e) {
     std::printf("generator rows failed: %s\n", e.what());
   }
+  if (generator_only) return 0;
 
   Stream stream;
   try {
