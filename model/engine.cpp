@@ -199,7 +199,7 @@ void Engine::Impl::run_batch(const ImageView* crops, const MutableImageView* res
   auto input = crops_to_tensor(crops + first, count).to(torch_device());
   // Each batch of a split request draws its own noise (seed offset by its first face).
   NoiseSpec noise{params.noise, params.seed + first};
-  GeneratorOutput output = generator->forward(input, noise);
+  GeneratorOutput output = generator->forward(input, noise, /*sharp_only=*/params.blurred == nullptr);
   tensor_to_images(output.sharp, results + first);
   if (params.blurred != nullptr) tensor_to_images(output.blurred, params.blurred + first);
 }

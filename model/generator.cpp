@@ -35,11 +35,13 @@ struct UpBlockImpl : nn::Module {
   // After fold_batch_norms: the folded norm's per-channel scale, which noise added after the conv
   // must get too (BN(conv + n) = folded conv + scale * n). Undefined: 1.
   torch::Tensor noise_scale;
-  // Transposed: tconv's weight rearranged as a 2x2 conv (see transposed_as_conv), made on the first
-  // forward that needs it and again whenever the weight changes (other storage, dtype or version).
-  torch::Tensor subpixel_weight, subpixel_bias;
-  const void* subpixel_source = nullptr;
-  int64_t subpixel_version = -1;
+  // Inference: the conv's weight and bias with output channels in phase-major order (see
+  // phase_of): Transposed, tconv's weight rearranged as a 2x2 conv; PixelShuffle, conv's channels
+  // reordered. Made on the first forward that needs them and again whenever the weight changes
+  // (other storage, dtype or version).
+  torch::Tensor phase_weight, phase_bias;
+  const void* phase_source = nullptr;
+  int64_t phase_version = -1;
 };
 TORCH_MODULE(UpBlock);
 
@@ -63,34 +65,81 @@ torch::Tensor subpixel_weight_of(const torch::Tensor& transposed) {  // in x out
   return torch::stack(phases).transpose(1, 2).reshape({4 * out, in, 2, 2});
 }
 
+// The pixels of output phase (a, b) (rows 2i+a, columns 2j+b) of an x2 step whose conv gave `y` in
+// phase-major channel order (channel (2a+b) * out + c is output channel c of phase (a, b)): that
+// channel block, shifted by (a, b) for the 2x2 sub-pixel conv (whose output is one larger).
+torch::Tensor phase_of(const torch::Tensor& y, UpsampleMode mode, int64_t a, int64_t b, int64_t h, int64_t w) {
+  const int64_t out = y.size(1) / 4;
+  auto block = y.narrow(1, (2 * a + b) * out, out);
+  return mode == UpsampleMode::Transposed ? block.narrow(2, a, h).narrow(3, b, w) : block;
+}
+
+enum class Activation { None, Relu, LeakyRelu };
+
+// dst (n x out x 2h x 2w, any strides, e.g. a channel range of a bigger buffer) <- the phases of
+// `y`, through the activation: activation, interleave and concatenation in one pass.
+void interleave_phases(const torch::Tensor& y, UpsampleMode mode, const torch::Tensor& dst, Activation activation) {
+  const int64_t n = dst.size(0), out = dst.size(1), h = dst.size(2) / 2, w = dst.size(3) / 2;
+  auto pixels = dst.view({n, out, h, 2, w, 2});
+  for (int64_t a = 0; a < 2; ++a)
+    for (int64_t b = 0; b < 2; ++b) {
+      auto target = pixels.select(5, b).select(3, a);  // written through the view
+      auto source = phase_of(y, mode, a, b, h, w);
+      switch (activation) {
+        case Activation::None: target.copy_(source); break;
+        case Activation::Relu: at::clamp_min_out(target, source, 0); break;
+        case Activation::LeakyRelu: at::leaky_relu_out(target, source, kLeakySlope); break;
+      }
+    }
+}
+
 // The 2x2 conv, then each phase's shifted H x W window copied to its pixels of the 2H x 2W output.
 torch::Tensor subpixel_conv(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  const int64_t n = x.size(0), out = weight.size(0) / 4, h = x.size(2), w = x.size(3);
   auto y = torch::conv2d(x, weight, bias, /*stride=*/1, /*padding=*/1);  // n x 4 out x (h+1) x (w+1)
-  auto result = torch::empty({n, out, 2 * h, 2 * w}, y.options().memory_format(y.suggest_memory_format()));
-  auto pixels = result.view({n, out, h, 2, w, 2});
-  for (int64_t a = 0; a < 2; ++a)
-    for (int64_t b = 0; b < 2; ++b)
-      pixels.select(5, b).select(3, a).copy_(y.narrow(1, (2 * a + b) * out, out).narrow(2, a, h).narrow(3, b, w));
+  auto result = torch::empty({x.size(0), weight.size(0) / 4, 2 * x.size(2), 2 * x.size(3)},
+                             y.options().memory_format(y.suggest_memory_format()));
+  interleave_phases(y, UpsampleMode::Transposed, result, Activation::None);
   return result;
 }
 
-// The block's transposed conv; at inference the rearranged weight is cached.
-torch::Tensor transposed_as_conv(UpBlockImpl& block, const torch::Tensor& x) {
-  const auto& weight = block.tconv->weight;
-  const auto& bias = block.tconv->bias;
-  if (weight.requires_grad() && torch::GradMode::is_enabled())  // training: gradients flow through
-    return subpixel_conv(x, subpixel_weight_of(weight), bias.repeat({4}));
+// Transposed or PixelShuffle block: its conv's weight and bias in phase-major order (PixelShuffle's
+// own order is c * 4 + 2a + b); cached unless gradients must flow through them (training).
+std::pair<torch::Tensor, torch::Tensor> phase_major_parameters(UpBlockImpl& block) {
+  const bool transposed = block.mode == UpsampleMode::Transposed;
+  const auto& weight = transposed ? block.tconv->weight : block.conv->weight;
+  const auto& bias = transposed ? block.tconv->bias : block.conv->bias;
+  auto make = [&] {
+    if (transposed) return std::make_pair(subpixel_weight_of(weight), bias.repeat({4}));
+    const int64_t out = weight.size(0) / 4;
+    return std::make_pair(weight.view({out, 4, weight.size(1), 3, 3}).transpose(0, 1).reshape(weight.sizes()),
+                          bias.view({out, 4}).t().reshape({-1}));
+  };
+  if (weight.requires_grad() && torch::GradMode::is_enabled()) return make();  // training
   const int64_t version = weight.is_inference() ? 0 : weight._version();
-  if (!block.subpixel_weight.defined() || block.subpixel_source != weight.data_ptr() ||
-      block.subpixel_version != version || block.subpixel_weight.scalar_type() != weight.scalar_type()) {
+  if (!block.phase_weight.defined() || block.phase_source != weight.data_ptr() || block.phase_version != version ||
+      block.phase_weight.scalar_type() != weight.scalar_type()) {
     torch::NoGradGuard no_grad;
-    block.subpixel_weight = subpixel_weight_of(weight).contiguous(weight.suggest_memory_format());
-    block.subpixel_bias = bias.repeat({4});
-    block.subpixel_source = weight.data_ptr();
-    block.subpixel_version = version;
+    std::tie(block.phase_weight, block.phase_bias) = make();
+    block.phase_weight = block.phase_weight.contiguous(weight.suggest_memory_format());
+    block.phase_source = weight.data_ptr();
+    block.phase_version = version;
   }
-  return subpixel_conv(x, block.subpixel_weight, block.subpixel_bias);
+  return {block.phase_weight, block.phase_bias};
+}
+
+// The step's conv in phase-major order (n x 4 out x h x w; Transposed: (h+1) x (w+1)).
+torch::Tensor phase_major_conv(UpBlockImpl& block, const torch::Tensor& x) {
+  auto [weight, bias] = phase_major_parameters(block);
+  const int64_t padding = 1;  // 3x3 conv and the 2x2 sub-pixel conv alike
+  return torch::conv2d(x, weight, bias, /*stride=*/1, padding);
+}
+
+torch::Tensor transposed_as_conv(UpBlockImpl& block, const torch::Tensor& x) {
+  auto y = phase_major_conv(block, x);
+  auto result = torch::empty({x.size(0), y.size(1) / 4, 2 * x.size(2), 2 * x.size(3)},
+                             y.options().memory_format(y.suggest_memory_format()));
+  interleave_phases(y, UpsampleMode::Transposed, result, Activation::None);
+  return result;
 }
 
 }  // namespace
@@ -297,7 +346,45 @@ torch::Tensor GeneratorImpl::decode(nn::ModuleList& ups, nn::ModuleList& norms,
   return x;
 }
 
-GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSpec& noise) {
+torch::Tensor GeneratorImpl::decode_fused(nn::ModuleList& ups, const std::vector<torch::Tensor>& encoded,
+                                          int64_t skips, int64_t front, const torch::Tensor& into) {
+  namespace F = torch::nn::functional;
+  const int64_t depth = options_.depth();
+  auto x = torch::relu(encoded[depth - 1]);
+  for (int64_t j = 0; j < depth; ++j) {
+    auto& block = *ups[j]->as<UpBlockImpl>();
+    // The step's conv output, before the x2 interleave (ResizeConv: after).
+    const torch::Tensor y = block.mode == UpsampleMode::ResizeConv
+                                ? block.conv->forward(F::interpolate(x, F::InterpolateFuncOptions()
+                                                                            .scale_factor(std::vector<double>{2.0, 2.0})
+                                                                            .mode(torch::kNearest)))
+                                : phase_major_conv(block, x);
+    const int64_t out = block.mode == UpsampleMode::ResizeConv ? y.size(1) : y.size(1) / 4;
+    const int64_t target = depth - 2 - j;
+    const bool last = j == depth - 1;
+    const torch::Tensor skip = target >= 0 && j < skips ? encoded[target] : torch::Tensor();
+    torch::Tensor next;
+    int64_t offset = 0;
+    if (last && into.defined()) {
+      next = into;
+    } else {
+      offset = last ? front : 0;
+      next = torch::empty({x.size(0), offset + out + (skip.defined() ? skip.size(1) : 0), 2 * x.size(2), 2 * x.size(3)},
+                          y.options().memory_format(y.suggest_memory_format()));
+    }
+    auto own = next.narrow(1, offset, out);
+    if (block.mode == UpsampleMode::ResizeConv) at::clamp_min_out(own, y, 0);
+    else interleave_phases(y, block.mode, own, Activation::Relu);
+    if (skip.defined()) {
+      auto skip_part = next.narrow(1, offset + out, skip.size(1));
+      at::clamp_min_out(skip_part, skip, 0);
+    }
+    x = next;
+  }
+  return x;
+}
+
+GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSpec& noise, bool sharp_only) {
   if (input.dim() != 4 || input.size(1) != 3 || input.size(2) != kInputSize ||
       input.size(3) != kInputSize)
     throw std::invalid_argument("generator input must be N x 3 x 32 x 32, got " +
@@ -328,11 +415,24 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
     return is_training() ? x : x.clamp(-1.0, 1.0);
   };
   const auto net_input = input.to(net_dtype);
+  // Inference without noise: activations, x2 interleaves and skip concatenations fused (decode_fused).
+  const bool fused = batch_norms_folded_ && stage.strength <= 0.0;
 
   GeneratorOutput out;
   if (options_.lr_upsampler() == LrUpsampler::Learned) {
     auto x = torch::leaky_relu(add_noise(lr_in_->forward(net_input), stage), kLeakySlope);
-    for (const auto& block : *lr_ups_) x = torch::leaky_relu(upsample(*block, x, stage), kLeakySlope);
+    for (const auto& module : *lr_ups_) {
+      auto& block = *module->as<UpBlockImpl>();
+      if (fused && block.mode != UpsampleMode::ResizeConv) {  // activation and interleave in one pass
+        auto y = phase_major_conv(block, x);
+        auto next = torch::empty({x.size(0), y.size(1) / 4, 2 * x.size(2), 2 * x.size(3)},
+                                 y.options().memory_format(y.suggest_memory_format()));
+        interleave_phases(y, block.mode, next, Activation::LeakyRelu);
+        x = next;
+      } else {
+        x = torch::leaky_relu(upsample(block, x, stage), kLeakySlope);
+      }
+    }
     out.lr_features = head(add_noise(lr_out_->forward(x), stage));
   } else {
     out.lr_features = base;
@@ -349,8 +449,17 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
     encoded.push_back(x);
   }
 
+  if (fused) {  // fused decoders
+    // One buffer ends both decoders: [lower's last features | I_f], through relu, the sharp head's input.
+    const int64_t ngf = options_.ngf();
+    auto both = decode_fused(upper_ups_, encoded, kUpperDecoderSkips, /*front=*/ngf, {});
+    if (!sharp_only) out.blurred = head(upper_out_->forward(both.narrow(1, ngf, ngf)));
+    decode_fused(lower_ups_, encoded, options_.depth() - 1, 0, /*into=*/both);
+    out.sharp = head(lower_out_->forward(both));
+    return out;
+  }
   auto features = decode(upper_ups_, upper_norms_, encoded, kUpperDecoderSkips, stage);  // I_f
-  out.blurred = head(add_noise(upper_out_->forward(torch::relu(features)), stage));
+  if (!sharp_only) out.blurred = head(add_noise(upper_out_->forward(torch::relu(features)), stage));
   auto lower = decode(lower_ups_, lower_norms_, encoded, options_.depth() - 1, stage);
   out.sharp = head(add_noise(lower_out_->forward(torch::relu(torch::cat({lower, features}, 1))), stage));
   return out;

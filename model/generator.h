@@ -91,7 +91,8 @@ class GeneratorImpl : public torch::nn::Module {
   explicit GeneratorImpl(GeneratorOptions options = {});
 
   // input: N x 3 x 32 x 32 in [-1, 1]. Throws std::invalid_argument on any other shape.
-  GeneratorOutput forward(const torch::Tensor& input, const NoiseSpec& noise = {});
+  // sharp_only: leave `blurred` undefined and skip its head (inference needs only I_HR).
+  GeneratorOutput forward(const torch::Tensor& input, const NoiseSpec& noise = {}, bool sharp_only = false);
 
   const GeneratorOptions& options() const { return options_; }
 
@@ -101,6 +102,8 @@ class GeneratorImpl : public torch::nn::Module {
   // (float rounding aside) without a pass over each feature map. Noise added after a folded conv is
   // scaled by that norm's factor, so noisy outputs match too. Training a folded generator is not
   // supported (the norms are gone): forward() in training mode then throws std::logic_error.
+  // A folded generator without noise also runs its decoders fused (decode_fused): each x2 step's
+  // relu, interleave and concatenation with its skip are one pass into the next step's input.
   void fold_batch_norms();
   bool batch_norms_folded() const { return batch_norms_folded_; }
 
@@ -111,6 +114,11 @@ class GeneratorImpl : public torch::nn::Module {
   torch::Tensor upsample(torch::nn::Module& block, const torch::Tensor& x, Stage& stage);
   torch::Tensor decode(torch::nn::ModuleList& ups, torch::nn::ModuleList& norms,
                        const std::vector<torch::Tensor>& encoded, int64_t skips, Stage& stage);
+  // decode() for folded norms and no noise; returns relu of its output. The last step writes its
+  // channels after `front` unused ones of a new buffer, or, when `into` is defined, into its first
+  // channels (the rest of `into` is left as it is).
+  torch::Tensor decode_fused(torch::nn::ModuleList& ups, const std::vector<torch::Tensor>& encoded, int64_t skips,
+                             int64_t front, const torch::Tensor& into);
 
   GeneratorOptions options_;
   bool batch_norms_folded_ = false;

@@ -85,7 +85,9 @@ TEST(Generator, LowPrecisionWeightsKeepFloat32OutputsClose) {
   EXPECT_LT((bf16 - reference).abs().mean().item<double>(), 0.01);
 }
 
-TEST(Generator, FoldedBatchNormsGiveTheSameOutputs) {
+// Folding also switches noiseless inference to the fused decoders (decode_fused), so this compares
+// them with the plain decoders too, in both memory layouts.
+TEST(Generator, FoldedBatchNormsAndFusedDecodersGiveTheSameOutputs) {
   for (auto mode : {facesr::UpsampleMode::PixelShuffle, facesr::UpsampleMode::ResizeConv, facesr::UpsampleMode::Transposed}) {
     torch::manual_seed(5);
     Generator g(GeneratorOptions().ngf(8).upsample(mode));
@@ -113,6 +115,13 @@ TEST(Generator, FoldedBatchNormsGiveTheSameOutputs) {
     // Noise after a folded conv is scaled by its norm: the same noisy outputs, seed for seed.
     EXPECT_GT((noisy_before.sharp - before.sharp).abs().max().item<double>(), 1e-3) << "noise had no effect";
     EXPECT_LT((noisy_before.sharp - noisy_after.sharp).abs().max().item<double>(), 1e-4) << facesr::to_string(mode);
+    auto sharp_only = g->forward(input, {}, /*sharp_only=*/true);
+    EXPECT_FALSE(sharp_only.blurred.defined());
+    EXPECT_TRUE(torch::equal(sharp_only.sharp, after.sharp));
+    facesr::to_channels_last(*g);
+    auto channels_last = g->forward(input.contiguous(at::MemoryFormat::ChannelsLast));
+    EXPECT_LT((before.sharp - channels_last.sharp).abs().max().item<double>(), 1e-4) << facesr::to_string(mode);
+    EXPECT_LT((before.blurred - channels_last.blurred).abs().max().item<double>(), 1e-4) << facesr::to_string(mode);
     g->train();
     EXPECT_THROW(g->forward(input), std::logic_error);
   }
