@@ -8,36 +8,6 @@
 namespace facesr {
 namespace {
 
-constexpr int kHogUpsampleBelow = 40;  // HOG misses faces under ~55 px without one 2x upsampling
-
-DetectorOptions detector_options(FaceSource source, const FrameSettings& settings) {
-  DetectorOptions options;
-  switch (source) {
-    case FaceSource::Hog:
-      options.backend = DetectorBackend::Hog;
-      options.upsample = settings.min_face_size < kHogUpsampleBelow ? 1 : 0;
-      break;
-    case FaceSource::Haar:
-      options.backend = DetectorBackend::Cascade;
-      // bench-detect ("haar fast"): without histogram equalization and with a 1.2 pyramid step the
-      // cascade ran 2x faster than with the library defaults (equalize, 1.1) and had equal or higher
-      // recall on faces >= 24 px; Haar features are normalized per window already.
-      options.equalize_histogram = false;
-      options.cascade_scale_step = 1.2;
-      break;
-    case FaceSource::Upstream: options.backend = DetectorBackend::External; break;
-  }
-  options.min_face_size = settings.min_face_size;
-  options.max_face_size = settings.max_face_size;
-  options.max_faces = settings.max_faces;
-  return options;
-}
-
-bool same_filters(const DetectorOptions& a, const DetectorOptions& b) {
-  return a.min_face_size == b.min_face_size && a.max_face_size == b.max_face_size &&
-         a.max_faces == b.max_faces && a.upsample == b.upsample;
-}
-
 CropRegion scaled(const CropRegion& r, int scale) { return {r.x * scale, r.y * scale, r.side * scale}; }
 FaceBox scaled(const FaceBox& b, int scale) { return {b.x * scale, b.y * scale, b.width * scale, b.height * scale}; }
 cv::Rect to_rect(const FaceBox& b) {
@@ -68,7 +38,7 @@ std::unique_ptr<FaceEnhancer> FaceEnhancer::create(const EnhancerConfig& config)
   options.precision = config.precision;
   options.threads = config.threads;
   enhancer->engine_ = Engine::open(config.model_path, options);
-  enhancer->detector_ = Detector::create(detector_options(config.source, FrameSettings{}));
+  enhancer->finder_ = std::make_unique<FaceFinder>(config.source);
 
   // One face through the warmed-up engine: the start-up estimate of the element's latency.
   cv::Mat crop(kCropSize, kCropSize, CV_8UC3, cv::Scalar(128, 128, 128));
@@ -84,9 +54,8 @@ std::unique_ptr<FaceEnhancer> FaceEnhancer::create(const EnhancerConfig& config)
 FaceEnhancer::~FaceEnhancer() = default;
 
 void FaceEnhancer::reset() {
-  tracker_.reset();
+  finder_->reset();
   previous_.clear();
-  frame_count_ = 0;
 }
 
 std::string FaceEnhancer::device_description() const { return engine_->device_description(); }
@@ -97,35 +66,18 @@ std::string FaceEnhancer::model_name() const {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-std::vector<Detection> FaceEnhancer::detect(const FramePlanes& source, const std::vector<Detection>& upstream,
-                                            const FrameSettings& settings) {
-  const DetectorOptions wanted = detector_options(config_.source, settings);
-  if (!same_filters(wanted, detector_->options())) detector_ = Detector::create(wanted);
-  if (config_.source == FaceSource::Upstream) {
-    detector_->supply(upstream);
-    // The external detector only filters the boxes: it looks at the frame's size, not its pixels.
-    return detector_->detect({source.data[0], source.width, source.height,
-                              static_cast<std::size_t>(source.width), PixelFormat::Gray8});
+std::vector<const Track*> FaceEnhancer::find_faces(const FramePlanes& source, const std::vector<Detection>& upstream,
+                                                   const FrameSettings& settings) {
+  // The finder reads pixels only on detector frames, and never for upstream boxes: otherwise it is
+  // given a view that only carries the frame's size.
+  ImageRef image{source.data[0], source.width, source.height, static_cast<std::size_t>(source.width),
+                 PixelFormat::Gray8};
+  cv::Mat gray;
+  if (finder_->source() != FaceSource::Upstream && finder_->will_detect(settings)) {
+    gray = luma(source);
+    image = {gray.data, gray.cols, gray.rows, gray.step, PixelFormat::Gray8};
   }
-  const cv::Mat gray = luma(source);
-  return detector_->detect({gray.data, gray.cols, gray.rows, gray.step, PixelFormat::Gray8});
-}
-
-std::vector<const Track*> FaceEnhancer::select_faces(const std::vector<Track>& tracks, cv::Size frame,
-                                                     const FrameSettings& settings) const {
-  std::vector<const Track*> faces;
-  const cv::Rect2d whole(0, 0, frame.width, frame.height);
-  for (const Track& t : tracks) {
-    const double side = std::max(t.box.width, t.box.height);
-    if (side < settings.min_face_size) continue;
-    if (settings.max_face_size > 0 && side > settings.max_face_size) continue;
-    if ((cv::Rect2d(t.box.x, t.box.y, t.box.width, t.box.height) & whole).area() <= 0) continue;
-    faces.push_back(&t);
-  }
-  std::stable_sort(faces.begin(), faces.end(), [](const Track* a, const Track* b) { return a->score > b->score; });
-  if (settings.max_faces > 0 && faces.size() > static_cast<std::size_t>(settings.max_faces))
-    faces.resize(settings.max_faces);
-  return faces;
+  return finder_->find(image, upstream, settings);
 }
 
 void FaceEnhancer::smooth(int track_id, cv::Mat& result, double weight) {
@@ -146,11 +98,7 @@ void FaceEnhancer::smooth(int track_id, cv::Mat& result, double weight) {
 std::vector<FaceReport> FaceEnhancer::process(const FramePlanes& source, FramePlanes& target, int scale,
                                               const std::vector<Detection>& upstream,
                                               const FrameSettings& settings) {
-  const int interval = std::max(1, settings.detect_interval);
-  const std::vector<Track>& tracks = frame_count_++ % interval == 0
-                                         ? tracker_.update(detect(source, upstream, settings))
-                                         : tracker_.predict();
-  const std::vector<const Track*> faces = select_faces(tracks, source.size(), settings);
+  const std::vector<const Track*> faces = find_faces(source, upstream, settings);
 
   // All faces of the frame in one batch; crops are all taken before anything is pasted.
   const CropRule& rule = engine_->metadata().crop_rule;

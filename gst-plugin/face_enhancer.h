@@ -8,9 +8,8 @@
 //   per frame:
 //     std::vector<facesr::FaceReport> faces = enhancer->process(source, target, 1, {}, settings);
 //
-// Per frame: find faces (the detector every `detect_interval` frames, the tracker's prediction in
-// between), keep those inside [min_face_size, max_face_size] (at most max_faces, highest score
-// first), crop each by the model's crop rule to 32x32, run all of them through the engine as one
+// Per frame: find faces (FaceFinder: the detector every `detect_interval` frames, the tracker's
+// prediction in between; those inside [min_face_size, max_face_size], at most max_faces), crop each by the model's crop rule to 32x32, run all of them through the engine as one
 // batch, optionally blend each track's result with its previous one, and paste the results into the
 // target (compositing.h). Threading: one thread at a time (the element's streaming thread).
 #pragma once
@@ -24,17 +23,10 @@
 #include <opencv2/core.hpp>
 
 #include "compositing.h"
-#include "detector.h"
 #include "engine.h"
-#include "tracker.h"
+#include "face_finder.h"
 
 namespace facesr {
-
-enum class FaceSource {
-  Hog,       // dlib HOG (one 2x upsampling when min_face_size < 40 px)
-  Haar,      // OpenCV Haar cascade (opencv-data)
-  Upstream,  // boxes given with each frame (GstVideoRegionOfInterestMeta of type "face")
-};
 
 enum class CompositeMode {
   Replace,     // enhanced faces replace the originals
@@ -51,12 +43,9 @@ struct EnhancerConfig {
   FaceSource source = FaceSource::Haar;
 };
 
-// May change between frames.
-struct FrameSettings {
-  int detect_interval = 1;  // >= 1: run the detector on every Nth frame, predict in between
-  int min_face_size = 16;   // source pixels, larger side of the face box
-  int max_face_size = 0;    // source pixels; 0 = no limit
-  int max_faces = 0;        // 0 = no limit
+// May change between frames. The finder's part: detect_interval, min/max_face_size (source pixels),
+// max_faces (face_finder.h).
+struct FrameSettings : FinderSettings {
   double temporal_smoothing = 0.0;  // [0, 1): weight of a track's previous result
   float noise = 0.0f;       // the paper's w/N strength; 0 = deterministic
   bool annotate = false;    // outline each enhanced face
@@ -94,17 +83,13 @@ class FaceEnhancer {
 
  private:
   FaceEnhancer() = default;
-  std::vector<Detection> detect(const FramePlanes& source, const std::vector<Detection>& upstream,
-                                const FrameSettings& settings);
-  std::vector<const Track*> select_faces(const std::vector<Track>& tracks, cv::Size frame,
-                                         const FrameSettings& settings) const;
+  std::vector<const Track*> find_faces(const FramePlanes& source, const std::vector<Detection>& upstream,
+                                       const FrameSettings& settings);
   void smooth(int track_id, cv::Mat& result, double weight);
 
   EnhancerConfig config_;
   std::unique_ptr<Engine> engine_;
-  std::unique_ptr<Detector> detector_;
-  Tracker tracker_;
-  int64_t frame_count_ = 0;
+  std::unique_ptr<FaceFinder> finder_;
   double face_ms_ = 0.0;
   std::vector<cv::Mat> crops_, results_;     // reused per frame
   std::map<int, cv::Mat> previous_;          // track id -> last result (CV_32FC3), for smoothing

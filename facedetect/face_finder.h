@@ -1,0 +1,71 @@
+// Finding the faces of a video, frame after frame: a Detector run on every Nth frame and a Tracker
+// that carries the faces through the frames in between. The facesr element finds its faces with
+// this class (gst-plugin/face_enhancer.cpp), and bench-detect times the same code against
+// gst-plugins-bad's facedetect.
+//
+//   facesr::FaceFinder finder(facesr::FaceSource::Haar);          // throws like Detector::create
+//   per frame:
+//     for (const facesr::Track* face : finder.find(image, {}, settings)) ...
+//
+// Per call: on the 1st, (N+1)th, (2N+1)th ... call (N = detect_interval) the detector looks at the
+// frame and the tracker matches its boxes (Tracker::update); on the others the tracker predicts
+// (Tracker::predict) and the frame is not looked at. Returned: the tracks whose larger side is within
+// [min_face_size, max_face_size] and which overlap the frame, highest score first, at most max_faces.
+// The pointers stay valid until the next call. Threading: one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "detector.h"
+#include "tracker.h"
+
+namespace facesr {
+
+enum class FaceSource {
+  Hog,       // dlib HOG (one 2x upsampling when min_face_size < 40 px)
+  Haar,      // OpenCV Haar cascade (opencv-data), without histogram equalization, pyramid step 1.2
+  Upstream,  // boxes given with each frame (the element: GstVideoRegionOfInterestMeta "face")
+};
+
+// May change between calls.
+struct FinderSettings {
+  int detect_interval = 1;  // >= 1: run the detector on every Nth frame, predict in between
+  int min_face_size = 16;   // frame pixels, larger side of the face box
+  int max_face_size = 0;    // frame pixels; 0 = no limit
+  int max_faces = 0;        // 0 = no limit
+};
+
+// The detector options `source` uses with `settings`' size filters.
+DetectorOptions detector_options(FaceSource source, const FinderSettings& settings);
+
+class FaceFinder {
+ public:
+  // Throws std::runtime_error when the Haar cascade file is missing (package opencv-data).
+  explicit FaceFinder(FaceSource source, TrackerOptions tracker = {});
+
+  // `image`: the frame (gray is cheapest: the detector converts anything else to gray first). Its
+  // pixels are read only when will_detect() (and never for FaceSource::Upstream), so a caller may
+  // pass a view that only has the frame's size otherwise. `upstream`: this frame's boxes for
+  // FaceSource::Upstream, ignored otherwise. Throws std::invalid_argument for an unusable image
+  // on a detector frame.
+  std::vector<const Track*> find(const ImageRef& image, const std::vector<Detection>& upstream,
+                                 const FinderSettings& settings);
+
+  // Whether the next find() with these settings runs the detector.
+  bool will_detect(const FinderSettings& settings) const;
+
+  // Forgets the tracks (after a flush, seek or new caps); the next call runs the detector.
+  void reset();
+
+  FaceSource source() const { return source_; }
+
+ private:
+  FaceSource source_;
+  std::unique_ptr<Detector> detector_;
+  Tracker tracker_;
+  int64_t frame_count_ = 0;
+};
+
+}  // namespace facesr
