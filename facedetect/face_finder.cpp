@@ -37,6 +37,12 @@ DetectorOptions detector_options(FaceSource source, const FinderSettings& settin
   return options;
 }
 
+TrackerOptions finder_tracker_options() {
+  TrackerOptions options;
+  options.min_cutoff = 0.3;
+  return options;
+}
+
 FaceFinder::FaceFinder(FaceSource source, TrackerOptions tracker)
     : source_(source), detector_(Detector::create(detector_options(source, FinderSettings{}))), tracker_(tracker) {}
 
@@ -65,6 +71,9 @@ std::vector<const Track*> FaceFinder::find(const ImageRef& image, const std::vec
 
   std::vector<const Track*> faces;
   for (const Track& t : *tracks) {
+    // Only faces the detector saw the last time it looked: a track it missed lives on in the tracker
+    // (to keep its id if the face comes back) but is not shown, since where it is is a guess.
+    if (t.missed > 0) continue;
     const double side = std::max(t.box.width, t.box.height);
     if (side < settings.min_face_size) continue;
     if (settings.max_face_size > 0 && side > settings.max_face_size) continue;

@@ -48,6 +48,13 @@ TEST(FaceFinder, DetectsOnEveryNthFrameAndTracksInBetween) {
   settings.detect_interval = 2;
   quiet.find(kFrame, {box(20, 30, 40)}, settings);
   EXPECT_EQ(quiet.find(kFrame, {}, settings).size(), 1u);
+  // Nothing on a detector frame: the track is missed and no longer shown (its place is a guess),
+  // though the tracker keeps it: seen again, it keeps its id.
+  EXPECT_TRUE(quiet.find(kFrame, {}, settings).empty());
+  quiet.find(kFrame, {}, settings);
+  const auto back = quiet.find(kFrame, {box(20, 30, 40)}, settings);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0]->id, 1);
   // reset() forgets the track, and the next call looks at the frame again.
   quiet.reset();
   EXPECT_TRUE(quiet.will_detect(settings));

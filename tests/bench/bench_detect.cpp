@@ -4,8 +4,12 @@
 // Frames: dlib's 150x150 "johns" face chips (face box = centre 108/150 of the chip, as in
 // tests/test_detector.cpp SmallFacesBySize) pasted at face widths 24, 32, 48 and 64 px, in a grid,
 // into blurred-noise backgrounds; 854x480 (28 faces a frame) and 1920x1080 (144 faces a frame),
-// fixed seed. Run with `meson test --benchmark -C <build> detect` or directly:
-//   <build>/tests/bench/bench-detect [frames per resolution, default 12]
+// fixed seed. Then a video: 854x480, the same grid with every face moving 0.5-3 px a frame each way
+// (bouncing in its cell), where facedetect looks at every frame and the element's own face finding
+// (facedetect/face_finder.h: the Haar detector on every 5th frame by default, a tracker in between)
+// runs over the frames in order; recall there counts the tracks it reports on every frame.
+// Run with `meson test --benchmark -C <build> detect` or directly:
+//   <build>/tests/bench/bench-detect [stills per resolution, default 12] [video frames, default 50]
 //
 // Ours: Detector::detect() on the BGR frame wrapped with ImageRef (no copy), wall clock
 // (steady_clock) over all frames after one warm-up frame.
@@ -51,6 +55,7 @@
 
 #include "detector.h"
 #include "dlib_faces.h"
+#include "face_finder.h"
 #include "image_io.h"
 
 using namespace facesr;
@@ -79,6 +84,7 @@ struct Frame {
 
 struct Resolution {
   std::string name;
+  bool video = false;  // frames in order from one moving scene (make_video), not independent stills
   GstVideoInfo info;
   std::vector<Frame> frames;
 };
@@ -113,6 +119,67 @@ Frame make_frame(int width, int height, const std::vector<cv::Mat>& chips, std::
   f.rgb_padded.assign(GST_VIDEO_INFO_SIZE(&info), 0);
   f.rgb.copyTo(cv::Mat(height, width, CV_8UC3, f.rgb_padded.data(), GST_VIDEO_INFO_PLANE_STRIDE(&info, 0)));
   return f;
+}
+
+// The same picture as a frame of video (RGB copies for facedetect), from a BGR frame and its truth.
+Frame finish_frame(cv::Mat bgr, std::vector<Truth> truth, const GstVideoInfo& info) {
+  Frame f;
+  f.bgr = std::move(bgr);
+  f.truth = std::move(truth);
+  cv::cvtColor(f.bgr, f.rgb, cv::COLOR_BGR2RGB);
+  f.rgb_padded.assign(GST_VIDEO_INFO_SIZE(&info), 0);
+  f.rgb.copyTo(cv::Mat(f.bgr.rows, f.bgr.cols, CV_8UC3, f.rgb_padded.data(), GST_VIDEO_INFO_PLANE_STRIDE(&info, 0)));
+  return f;
+}
+
+// A video: make_frame's grid, each face moving at its own steady velocity (0.5-3 px a frame each way)
+// and bouncing inside its cell, over one fixed blurred-noise background.
+std::vector<Frame> make_video(int width, int height, int frames, const std::vector<cv::Mat>& chips,
+                              std::mt19937& rng, const GstVideoInfo& info) {
+  cv::Mat background(height, width, CV_8UC3);
+  cv::randn(background, cv::Scalar(110, 120, 125), cv::Scalar(12, 12, 12));
+  cv::GaussianBlur(background, background, cv::Size(5, 5), 2);
+  struct Mover {
+    cv::Mat chip;
+    int cell_x, cell_y, slack, width_index;
+    double x, y, vx, vy;  // offset in the cell's free range, px per frame
+  };
+  const int largest_chip = static_cast<int>(std::lround(kWidths[kNumWidths - 1] / kFaceInChip));
+  const int cell = largest_chip + 24;
+  std::uniform_real_distribution<double> speed(0.5, 3.0);
+  std::vector<Mover> movers;
+  int k = 0;
+  for (int y = 12; y + cell <= height; y += cell)
+    for (int x = 12; x + cell <= width; x += cell, ++k) {
+      Mover m;
+      m.width_index = k % kNumWidths;
+      const int side = static_cast<int>(std::lround(kWidths[m.width_index] / kFaceInChip));
+      cv::resize(chips[(k * 7) % chips.size()], m.chip, cv::Size(side, side), 0, 0, cv::INTER_AREA);
+      m.cell_x = x, m.cell_y = y, m.slack = cell - 12 - side;
+      m.x = static_cast<double>(rng() % m.slack), m.y = static_cast<double>(rng() % m.slack);
+      m.vx = speed(rng) * (rng() % 2 ? 1 : -1), m.vy = speed(rng) * (rng() % 2 ? 1 : -1);
+      movers.push_back(m);
+    }
+  auto bounce = [](double& p, double& v, int slack) {
+    p += v;
+    if (p < 0) p = -p, v = -v;
+    if (p > slack - 1) p = 2.0 * (slack - 1) - p, v = -v;
+  };
+  std::vector<Frame> video;
+  for (int t = 0; t < frames; ++t) {
+    cv::Mat bgr = background.clone();
+    std::vector<Truth> truth;
+    for (auto& m : movers) {
+      const int ox = m.cell_x + static_cast<int>(std::lround(m.x)), oy = m.cell_y + static_cast<int>(std::lround(m.y));
+      m.chip.copyTo(bgr(cv::Rect(ox, oy, m.chip.cols, m.chip.rows)));
+      const double w = kWidths[m.width_index], margin = (m.chip.cols - w) / 2.0;
+      truth.push_back({{ox + margin, oy + margin, w, w}, m.width_index});
+      bounce(m.x, m.vx, m.slack);
+      bounce(m.y, m.vy, m.slack);
+    }
+    video.push_back(finish_frame(std::move(bgr), std::move(truth), info));
+  }
+  return video;
 }
 
 struct Score {
@@ -158,6 +225,26 @@ Result run_ours(const std::string& name, const DetectorOptions& options, const s
     for (const auto& d : found[i]) boxes.push_back(d.box);
     count(r.score, frames[i].truth, boxes);
   }
+  return r;
+}
+
+// The element's own face finding (FaceFinder: Haar as the element sets it up, the detector on every
+// `interval`th frame, the tracker in between) over a video, frames in order; every track it returns
+// counts as a found face. Timed like run_ours, after one warm-up call and reset().
+Result run_finder(const std::string& name, int interval, const std::vector<Frame>& frames) {
+  FaceFinder finder(FaceSource::Haar);
+  FinderSettings settings;
+  settings.detect_interval = interval;
+  settings.min_face_size = kMinFaceSize;
+  auto ref = [](const cv::Mat& m) { return ImageRef{m.data, m.cols, m.rows, m.step, PixelFormat::BGR8}; };
+  finder.find(ref(frames[0].bgr), {}, settings);  // warm-up
+  finder.reset();
+  std::vector<std::vector<FaceBox>> found(frames.size());
+  const auto start = Clock::now();
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    for (const Track* t : finder.find(ref(frames[i].bgr), {}, settings)) found[i].push_back(t->box);
+  Result r{name, ms_since(start) / frames.size(), {}};
+  for (std::size_t i = 0; i < frames.size(); ++i) count(r.score, frames[i].truth, found[i]);
   return r;
 }
 
@@ -340,7 +427,7 @@ void print_row(const std::string& resolution, const Result& r, double facedetect
   char ms[32] = "n/a", ratio[32] = "n/a";
   if (r.ms >= 0) std::snprintf(ms, sizeof ms, "%.1f", r.ms);
   if (facedetect_ms > 0 && r.ms > 0) std::snprintf(ratio, sizeof ratio, "%.2f", facedetect_ms / r.ms);
-  std::printf("%-10s %-24s %9s %9s %9.3f %9.3f  ", resolution.c_str(), r.name.c_str(), ms, ratio,
+  std::printf("%-14s %-24s %9s %9s %9.3f %9.3f  ", resolution.c_str(), r.name.c_str(), ms, ratio,
               r.score.recall(), r.score.precision());
   for (int wi = 0; wi < kNumWidths; ++wi) std::printf(" %5.2f", r.score.recall_at(wi));
   std::printf("   %d/%d, %d found\n", r.score.hits, r.score.truth, r.score.found);
@@ -351,6 +438,7 @@ void print_row(const std::string& resolution, const Result& r, double facedetect
 int main(int argc, char** argv) {
   gst_init(&argc, &argv);
   const int frames_per_resolution = argc > 1 ? std::max(1, std::atoi(argv[1])) : 12;
+  const int video_frames = argc > 2 ? std::max(10, std::atoi(argv[2])) : 50;
   const std::vector<cv::Mat> chips = read_chips();
   if (chips.size() < 20) {
     std::fprintf(stderr, "dlib's examples/johns face chips missing (%s): install libdlib-dev\n",
@@ -370,6 +458,16 @@ int main(int argc, char** argv) {
     for (int i = 0; i < frames_per_resolution; ++i)
       res.frames.push_back(make_frame(w, h, chips, next_chip, rng, res.info));
     resolutions.push_back(std::move(res));
+  }
+  {
+    Resolution video;
+    video.name = "854x480 video";
+    video.video = true;
+    gst_video_info_set_format(&video.info, GST_VIDEO_FORMAT_RGB, 854, 480);
+    GST_VIDEO_INFO_FPS_N(&video.info) = 25;
+    GST_VIDEO_INFO_FPS_D(&video.info) = 1;
+    video.frames = make_video(854, 480, video_frames, chips, rng, video.info);
+    resolutions.push_back(std::move(video));
   }
 
   // Our cascades by default equalize the histogram first and step scales by 1.1 (facedetect: no
@@ -405,7 +503,7 @@ int main(int argc, char** argv) {
               "profile haarcascade_frontalface_default.xml unless named, timed inside the element by pad probes.\n\n",
               frames_per_resolution, kWidths[0], kWidths[1], kWidths[2], kWidths[3], kMinIou, kMinFaceSize,
               cv::getNumThreads());
-  std::printf("%-10s %-24s %9s %9s %9s %9s  ", "frames", "detector", "ms/frame", "ratio", "recall24+", "precision");
+  std::printf("%-14s %-24s %9s %9s %9s %9s  ", "frames", "detector", "ms/frame", "ratio", "recall24+", "precision");
   for (int w : kWidths) std::printf(" %5s", ("r" + std::to_string(w)).c_str());
   std::printf("   hits/truth\n");
 
@@ -431,7 +529,7 @@ int main(int argc, char** argv) {
                         res.name.c_str(), r.ms, run.pipeline_ms_per_frame, baseline.pipeline_ms_per_frame,
                         run.pipeline_ms_per_frame - baseline.pipeline_ms_per_frame);
           notes.push_back(line);
-          if (GST_VIDEO_INFO_PLANE_STRIDE(&res.info, 0) != GST_VIDEO_INFO_WIDTH(&res.info) * 3) {
+          if (!res.video && GST_VIDEO_INFO_PLANE_STRIDE(&res.info, 0) != GST_VIDEO_INFO_WIDTH(&res.info) * 3) {
             const GstRun padded = run_gst("facedetect", *props, res, false);
             Score s;
             for (std::size_t i = 0; padded.ok && i < res.frames.size(); ++i) count(s, res.frames[i].truth, padded.faces[i]);
@@ -446,7 +544,15 @@ int main(int argc, char** argv) {
       }
       rows.push_back(r);
     }
-    for (const auto& [name, options] : settings) rows.push_back(run_ours(name, options, res.frames));
+    if (res.video) {
+      // The element finds faces with FaceFinder: its default is the detector on every 5th frame.
+      for (const auto& [name, options] : settings)
+        if (name == "haar fast") rows.push_back(run_ours(name + " every frame", options, res.frames));
+      rows.push_back(run_finder("element: haar 1/1+track", 1, res.frames));
+      rows.push_back(run_finder("element: haar 1/5+track", 5, res.frames));
+    } else {
+      for (const auto& [name, options] : settings) rows.push_back(run_ours(name, options, res.frames));
+    }
     for (const auto& r : rows) print_row(res.name, r, facedetect_ms);
   }
   std::printf("\n");
