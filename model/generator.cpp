@@ -1,7 +1,10 @@
 #include "generator.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 
+#include <cstring>
+#include <type_traits>
 #include <stdexcept>
 
 namespace facesr {
@@ -76,21 +79,152 @@ torch::Tensor phase_of(const torch::Tensor& y, UpsampleMode mode, int64_t a, int
 
 enum class Activation { None, Relu, LeakyRelu };
 
+// The CPU loops below need channels adjacent in memory (stride(1) == 1: channels-last tensors and
+// their channel ranges). Each pixel's channels go in fixed chunks of 32 and 16 bytes, which the
+// compiler turns into vector code.
+template <typename T, typename F>
+inline void map_pixel(T* __restrict dp, const T* __restrict sp, int64_t c, F f) {
+  constexpr int64_t kChunk = 32 / sizeof(T), kHalfChunk = kChunk / 2;
+  int64_t k = 0;
+  for (; k + kChunk <= c; k += kChunk)
+    for (int64_t q = 0; q < kChunk; ++q) dp[k + q] = f(sp[k + q]);
+  if (k + kHalfChunk <= c) {  // ngf 8 in bf16: 8 channels, 16 bytes
+    for (int64_t q = 0; q < kHalfChunk; ++q) dp[k + q] = f(sp[k + q]);
+    k += kHalfChunk;
+  }
+  for (; k < c; ++k) dp[k] = f(sp[k]);
+}
+
+// dst[n, c, y, x] = f(src[n, c, y, x]), one (n, y) row per task.
+template <typename T, typename F>
+void map_channel_runs(const torch::Tensor& dst, const torch::Tensor& src, F f) {
+  const int64_t h = dst.size(2), w = dst.size(3), c = dst.size(1);
+  auto* d = static_cast<T*>(dst.data_ptr());
+  const auto* s = static_cast<const T*>(src.data_ptr());
+  const int64_t ds0 = dst.stride(0), ds2 = dst.stride(2), ds3 = dst.stride(3);
+  const int64_t ss0 = src.stride(0), ss2 = src.stride(2), ss3 = src.stride(3);
+  at::parallel_for(0, dst.size(0) * h, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      T* drow = d + (r / h) * ds0 + (r % h) * ds2;
+      const T* srow = s + (r / h) * ss0 + (r % h) * ss2;
+      for (int64_t x = 0; x < w; ++x) map_pixel(drow + x * ds3, srow + x * ss3, c, f);
+    }
+  });
+}
+
+// dst[n, c, 2y+a, 2x+b] = f(phase[2a+b][n, c, y, x]): the four phases (same sizes and strides) in
+// one pass over dst, row after row, so each source row is read while it is in cache.
+template <typename T, typename F>
+void interleave_channel_runs(const torch::Tensor& dst, const torch::Tensor (&phase)[4], F f) {
+  const int64_t h = phase[0].size(2), w = phase[0].size(3), c = dst.size(1);
+  auto* d = static_cast<T*>(dst.data_ptr());
+  const T* s[4];
+  for (int k = 0; k < 4; ++k) s[k] = static_cast<const T*>(phase[k].data_ptr());
+  const int64_t ds0 = dst.stride(0), ds2 = dst.stride(2), ds3 = dst.stride(3);
+  const int64_t ss0 = phase[0].stride(0), ss2 = phase[0].stride(2), ss3 = phase[0].stride(3);
+  at::parallel_for(0, dst.size(0) * h, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t n = r / h, y = r % h;
+      for (int64_t a = 0; a < 2; ++a) {
+        T* drow = d + n * ds0 + (2 * y + a) * ds2;
+        const T* s0 = s[2 * a] + n * ss0 + y * ss2;
+        const T* s1 = s[2 * a + 1] + n * ss0 + y * ss2;
+        for (int64_t x = 0; x < w; ++x) {
+          map_pixel(drow + 2 * x * ds3, s0 + x * ss3, c, f);
+          map_pixel(drow + (2 * x + 1) * ds3, s1 + x * ss3, c, f);
+        }
+      }
+    }
+  });
+}
+
+// relu on the bit pattern: an IEEE float (any width) is negative when its top bit is set.
+template <typename Bits>
+struct ReluBits {
+  Bits operator()(Bits v) const {
+    using Signed = std::make_signed_t<Bits>;
+    return v & static_cast<Bits>(~(static_cast<Signed>(v) >> (8 * sizeof(Bits) - 1)));
+  }
+};
+template <typename Bits>
+struct Same {
+  Bits operator()(Bits v) const { return v; }
+};
+struct LeakyFloat {
+  float operator()(float v) const { return v > 0.0f ? v : v * static_cast<float>(kLeakySlope); }
+};
+struct LeakyBFloat16 {  // bf16 -> float, leaky relu, back with round-to-nearest-even (as ATen)
+  uint16_t operator()(uint16_t v) const {
+    uint32_t bits = static_cast<uint32_t>(v) << 16;
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    f = f > 0.0f ? f : f * static_cast<float>(kLeakySlope);
+    std::memcpy(&bits, &f, sizeof f);
+    return static_cast<uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+  }
+};
+
+// Runs `loop` with the element type and functor for `activation` when the CPU loops apply to
+// these tensors (see map_pixel); returns false otherwise.
+template <typename Loop>
+bool with_channel_runs(const torch::Tensor& dst, const torch::Tensor& src, Activation activation, Loop loop) {
+  const auto dtype = dst.scalar_type();
+  if (!(dst.device().is_cpu() && src.device().is_cpu() && dtype == src.scalar_type() && dst.dim() == 4 &&
+        src.dim() == 4 && dst.size(1) == src.size(1) && dst.stride(1) == 1 && src.stride(1) == 1))
+    return false;
+  if (dtype == torch::kFloat32) {
+    switch (activation) {
+      case Activation::None: loop(uint32_t{}, Same<uint32_t>()); return true;
+      case Activation::Relu: loop(uint32_t{}, ReluBits<uint32_t>()); return true;
+      case Activation::LeakyRelu: loop(float{}, LeakyFloat()); return true;
+    }
+  }
+  if (dtype != torch::kBFloat16 && dtype != torch::kFloat16) return false;
+  switch (activation) {
+    case Activation::None: loop(uint16_t{}, Same<uint16_t>()); return true;
+    case Activation::Relu: loop(uint16_t{}, ReluBits<uint16_t>()); return true;
+    case Activation::LeakyRelu:
+      if (dtype != torch::kBFloat16) return false;
+      loop(uint16_t{}, LeakyBFloat16());
+      return true;
+  }
+  return false;
+}
+
+// dst <- activation(src) with ATen (any device, dtype and strides; dst may be a view).
+void activate_with_aten(const torch::Tensor& dst, const torch::Tensor& src, Activation activation) {
+  auto target = dst;  // the out= functions take a non-const reference; writes go through the view
+  switch (activation) {
+    case Activation::None: target.copy_(src); break;
+    case Activation::Relu: at::clamp_min_out(target, src, 0); break;
+    case Activation::LeakyRelu: at::leaky_relu_out(target, src, kLeakySlope); break;
+  }
+}
+
+// dst <- activation(src), same shape, any strides (dst may be a view into a bigger buffer). On the
+// CPU with channels adjacent in memory (the engine's channels-last layout) the loops above:
+// LibTorch's element-wise kernels only vectorize along a contiguous last dimension, which these
+// strided views lack. Elsewhere (CUDA, NCHW): ATen.
+void activate_into(const torch::Tensor& dst, const torch::Tensor& src, Activation activation) {
+  const bool done = with_channel_runs(dst, src, activation, [&](auto type, auto f) {
+    map_channel_runs<decltype(type)>(dst, src, f);
+  });
+  if (!done) activate_with_aten(dst, src, activation);
+}
+
 // dst (n x out x 2h x 2w, any strides, e.g. a channel range of a bigger buffer) <- the phases of
 // `y`, through the activation: activation, interleave and concatenation in one pass.
 void interleave_phases(const torch::Tensor& y, UpsampleMode mode, const torch::Tensor& dst, Activation activation) {
   const int64_t n = dst.size(0), out = dst.size(1), h = dst.size(2) / 2, w = dst.size(3) / 2;
+  const torch::Tensor phases[4] = {phase_of(y, mode, 0, 0, h, w), phase_of(y, mode, 0, 1, h, w),
+                                   phase_of(y, mode, 1, 0, h, w), phase_of(y, mode, 1, 1, h, w)};
+  const bool done = with_channel_runs(dst, phases[0], activation, [&](auto type, auto f) {
+    interleave_channel_runs<decltype(type)>(dst, phases, f);
+  });
+  if (done) return;
   auto pixels = dst.view({n, out, h, 2, w, 2});
   for (int64_t a = 0; a < 2; ++a)
-    for (int64_t b = 0; b < 2; ++b) {
-      auto target = pixels.select(5, b).select(3, a);  // written through the view
-      auto source = phase_of(y, mode, a, b, h, w);
-      switch (activation) {
-        case Activation::None: target.copy_(source); break;
-        case Activation::Relu: at::clamp_min_out(target, source, 0); break;
-        case Activation::LeakyRelu: at::leaky_relu_out(target, source, kLeakySlope); break;
-      }
-    }
+    for (int64_t b = 0; b < 2; ++b) activate_with_aten(pixels.select(5, b).select(3, a), phases[2 * a + b], activation);
 }
 
 // The 2x2 conv, then each phase's shifted H x W window copied to its pixels of the 2H x 2W output.
@@ -290,6 +424,32 @@ void GeneratorImpl::fold_batch_norms() {
   batch_norms_folded_ = true;
 }
 
+torch::Tensor bicubic_upsample(const torch::Tensor& x, int64_t size) {
+  namespace F = torch::nn::functional;
+  if (x.dim() != 4 || x.size(2) != x.size(3) || size < 1)
+    throw std::invalid_argument("bicubic_upsample: expected N x C x S x S input and size >= 1, got " +
+                                c10::str(x.sizes()) + " and " + std::to_string(size));
+  const int64_t side = x.size(2), scale = size / side;
+  auto interpolate = [&](const torch::Tensor& t, std::vector<int64_t> to) {
+    return F::interpolate(t, F::InterpolateFuncOptions().size(to).mode(torch::kBicubic).align_corners(false));
+  };
+  if (side < 5 || size % side != 0) return interpolate(x, {size, size});
+  // Output row s*i + p samples input row i + (p + 0.5) / s - 0.5, so its 4 taps lie within rows
+  // i-2 .. i+2 for every phase p. The 1-D weights of each phase are read off the interpolation of
+  // unit vectors at an interior row i0 (row k of `units` is the k-th unit vector along H; W = 1,
+  // which bicubic keeps as it is): column k of that is column k of the size x side matrix R.
+  auto units = torch::eye(side, x.options().dtype(torch::kFloat32)).view({side, 1, side, 1});
+  auto r = interpolate(units, {size, 1}).view({side, size}).t();  // size x side
+  const int64_t i0 = side / 2;
+  auto phases = r.narrow(0, scale * i0, scale).narrow(1, i0 - 2, 5);  // scale x 5
+  // 2-D kernel of phase (py, px): the outer product; output channel py * scale + px (pixel_shuffle).
+  auto kernel = (phases.view({scale, 1, 5, 1}) * phases.view({1, scale, 1, 5})).reshape({scale * scale, 1, 5, 5});
+  // Borders: bicubic reads clamped indices, i.e. the edge pixels replicated.
+  auto planes = torch::replication_pad2d(x.contiguous().view({-1, 1, side, side}), {2, 2, 2, 2});
+  auto y = torch::conv2d(planes, kernel.to(x.scalar_type()));  // (N C) x scale^2 x side x side
+  return torch::pixel_shuffle(y, scale).view({x.size(0), x.size(1), size, size});
+}
+
 torch::Tensor conv_transpose_4x4_stride2(const torch::Tensor& x, const torch::Tensor& weight,
                                          const torch::Tensor& bias) {
   if (x.dim() != 4 || weight.dim() != 4 || weight.size(2) != 4 || weight.size(3) != 4 || x.size(1) != weight.size(0))
@@ -373,12 +533,9 @@ torch::Tensor GeneratorImpl::decode_fused(nn::ModuleList& ups, const std::vector
                           y.options().memory_format(y.suggest_memory_format()));
     }
     auto own = next.narrow(1, offset, out);
-    if (block.mode == UpsampleMode::ResizeConv) at::clamp_min_out(own, y, 0);
+    if (block.mode == UpsampleMode::ResizeConv) activate_into(own, y, Activation::Relu);
     else interleave_phases(y, block.mode, own, Activation::Relu);
-    if (skip.defined()) {
-      auto skip_part = next.narrow(1, offset + out, skip.size(1));
-      at::clamp_min_out(skip_part, skip, 0);
-    }
+    if (skip.defined()) activate_into(next.narrow(1, offset + out, skip.size(1)), skip, Activation::Relu);
     x = next;
   }
   return x;
@@ -399,11 +556,7 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
   // bicubic(I_LR): the ablation model1's I_LRf, and the base the residual heads add to.
   torch::Tensor base;
   if (options_.residual() || options_.lr_upsampler() == LrUpsampler::Bicubic)
-    base = F::interpolate(input, F::InterpolateFuncOptions()
-                                     .size(std::vector<int64_t>{kOutputSize, kOutputSize})
-                                     .mode(torch::kBicubic)
-                                     .align_corners(false))
-               .clamp(-1.0, 1.0);
+    base = bicubic_upsample(input, kOutputSize).clamp(-1.0, 1.0);
   // Mixed precision: the layers run in the weights' dtype (bf16/fp16 when the engine converted
   // them), while bicubic(I_LR) and the heads' sums stay in the input's dtype, so a float32 input keeps
   // the residual base exact and gets float32 outputs.

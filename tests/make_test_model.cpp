@@ -2,6 +2,7 @@
 // (no trained model is needed to test plumbing), and the fuzzer's seed corpus.
 //
 // usage: facesr-make-test-model OUT.safetensors [ngf] [depth] [seed] [dtype F32|F16|BF16]
+//                               [upsample pixel_shuffle|resize_conv|transposed]
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -9,8 +10,9 @@
 #include "weights.h"
 
 int main(int argc, char** argv) {
-  if (argc < 2 || argc > 6) {
-    std::fprintf(stderr, "usage: %s OUT.safetensors [ngf=4] [depth=8] [seed=1] [dtype=F32]\n", argv[0]);
+  if (argc < 2 || argc > 7) {
+    std::fprintf(stderr, "usage: %s OUT.safetensors [ngf=4] [depth=8] [seed=1] [dtype=F32] [upsample=pixel_shuffle]\n",
+                 argv[0]);
     return 2;
   }
   try {
@@ -18,8 +20,9 @@ int main(int argc, char** argv) {
     const int64_t depth = argc > 3 ? std::atoll(argv[3]) : 8;
     const uint64_t seed = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 1;
     const std::string dtype = argc > 5 ? argv[5] : "F32";
+    const auto upsample = facesr::upsample_mode_from_string(argc > 6 ? argv[6] : "pixel_shuffle");
     torch::manual_seed(seed);
-    facesr::Generator generator(facesr::GeneratorOptions().ngf(ngf).depth(depth));
+    facesr::Generator generator(facesr::GeneratorOptions().ngf(ngf).depth(depth).upsample(upsample));
     // Non-trivial batch-norm statistics, so a reader that skipped buffers would be caught.
     torch::NoGradGuard no_grad;
     for (auto& buffer : generator->named_buffers()) {

@@ -149,6 +149,22 @@ TEST(Generator, TransposedConvAsSubpixelConvMatchesConvTranspose2d) {
   EXPECT_THROW(facesr::conv_transpose_4x4_stride2(x, torch::randn({4, 3, 4, 4}), {}), std::invalid_argument);
 }
 
+TEST(Generator, BicubicUpsampleMatchesInterpolate) {
+  namespace F = torch::nn::functional;
+  torch::manual_seed(13);
+  for (int64_t side : {1, 5, 32}) {
+    auto x = torch::rand({2, 3, side, side}) * 2 - 1;
+    auto reference = F::interpolate(x, F::InterpolateFuncOptions()
+                                           .size(std::vector<int64_t>{256, 256})
+                                           .mode(torch::kBicubic)
+                                           .align_corners(false));
+    auto ours = facesr::bicubic_upsample(x.contiguous(at::MemoryFormat::ChannelsLast), 256);
+    ASSERT_EQ(ours.sizes(), reference.sizes());
+    EXPECT_LT((ours - reference).abs().max().item<double>(), 1e-5) << side;
+  }
+  EXPECT_THROW(facesr::bicubic_upsample(torch::rand({1, 3, 32, 16}), 256), std::invalid_argument);
+}
+
 TEST(Generator, TransposedModeFollowsItsWeightsAfterTheyChange) {
   // The inference path caches the rearranged weights: a changed weight must not leave it stale.
   torch::manual_seed(12);

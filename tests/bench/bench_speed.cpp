@@ -2,8 +2,12 @@
 //
 //   1. Generator, ms per face at batch 8 on 2 threads:
 //        baseline  ngf 16, float32, NCHW (the spine's first measurement: how the engine ran before)
-//        rows      ngf 16 channels-last fp32; ngf 16 channels-last bf16; the shipped default model
-//                  through facesr::Engine (its own ngf, precision auto)             target <= 8 ms
+//        rows      ngf 16 channels-last fp32; ngf 16 channels-last bf16; the same with batch norms
+//                  folded (and so the fused decoders); then through facesr::Engine (as the element
+//                  runs it: precision auto, folded, fused, sharp output only, malloc keeping freed
+//                  memory): ngf 16 (PixelShuffle upsampling, random weights), ngf 16 with the paper's
+//                  transposed-conv upsampling (random weights), the shipped default model (ngf 8)
+//                                                                                  target <= 8 ms
 //   2. Element on an 854x480 25 fps I420 stream with 2 real faces (dlib's "johns" chips, 40 and 48 px
 //      wide, moving back and forth 1-2 px a frame over a blurred-noise background), the default detector (haar,
 //      detect-interval auto) and tracker, appsrc ! facesr ! fakesink sync=false: sustained frames/s.
@@ -13,7 +17,8 @@
 //      both programs).
 //
 // Run: tests/bench/speed.sh [BUILD_DIR]   or   meson test --benchmark -C BUILD speed
-// Arguments: DEFAULT_MODEL NGF16_MODEL [--frames N] [--generator-only]; GST_PLUGIN_PATH must hold the build's plugin.
+// Arguments: DEFAULT_MODEL NGF16_MODEL NGF16_TRANSPOSED_MODEL [--frames N] [--generator-only];
+// GST_PLUGIN_PATH must hold the build's plugin.
 // Timings on shared machines drift +-30% between runs: compare rows of one run only.
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
@@ -272,11 +277,12 @@ int main(int argc, char** argv) {
     else if (std::string(argv[i]) == "--generator-only") generator_only = true;
     else models.push_back(argv[i]);
   }
-  if (models.size() != 2) {
-    std::fprintf(stderr, "usage: %s DEFAULT_MODEL NGF16_MODEL [--frames N] [--generator-only]\n", argv[0]);
+  if (models.size() != 3) {
+    std::fprintf(stderr, "usage: %s DEFAULT_MODEL NGF16_MODEL NGF16_TRANSPOSED_MODEL [--frames N] [--generator-only]\n",
+                 argv[0]);
     return 2;
   }
-  const std::string default_model = models[0], ngf16_model = models[1];
+  const std::string default_model = models[0], ngf16_model = models[1], ngf16_transposed_model = models[2];
   std::printf("facesr speed (issue #7), one run; ratio = speed-up over the row's baseline (same run).\n"
               "CPU threads %d for the generator rows; the element uses all cores (threads=0).\n\n", kThreads);
   std::printf("| %-10s | %-58s | %-16s | %7s | %-9s |\n", "figure", "configuration", "value", "ratio", "target");
@@ -284,17 +290,21 @@ int main(int argc, char** argv) {
 
   try {
     using facesr::UpsampleMode;
+    // Generator objects first, the engine rows last: the first Engine::open sets malloc's options
+    // (EngineOptions::keep_freed_memory) for the rest of the process.
     const double base = generator_ms({});
     print_row("generator", "BASELINE ngf 16 fp32 NCHW, batch 8", base, 0, "ms/face", "", true);
     print_row("generator", "ngf 16 fp32 channels-last", generator_ms({true}), base, "ms/face", "<= 8", true);
     print_row("generator", "ngf 16 bf16 channels-last", generator_ms({true, torch::kBFloat16}), base, "ms/face", "<= 8", true);
-    print_row("generator", "ngf 16 bf16 channels-last, BN folded",
+    print_row("generator", "ngf 16 bf16 channels-last, folded + fused",
               generator_ms({true, torch::kBFloat16, UpsampleMode::PixelShuffle, true}), base, "ms/face", "<= 8", true);
-    print_row("generator", "ngf 16 transposed (pix2pix) as 2x2 conv, bf16 cl, folded",
-              generator_ms({true, torch::kBFloat16, UpsampleMode::Transposed, true}), base, "ms/face", "<= 8", true);
     std::string description;
-    const double shipped = engine_ms(default_model, &description);
-    print_row("generator", "default model via Engine (" + description + ")", shipped, base, "ms/face", "<= 8", true);
+    for (const auto& [label, path] : {std::pair{std::string("ngf 16 via Engine"), ngf16_model},
+                                      std::pair{std::string("ngf 16 transposed via Engine"), ngf16_transposed_model},
+                                      std::pair{std::string("default model via Engine"), default_model}}) {
+      const double ms = engine_ms(path, &description);
+      print_row("generator", label + " (" + description + ")", ms, base, "ms/face", "<= 8", true);
+    }
   } catch (const std::exception& e) {
     std::printf("generator rows failed: %s\n", e.what());
   }

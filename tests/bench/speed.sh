@@ -6,10 +6,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
-meson compile -C "$build" bench-speed bench-detect gstfacesr test-model-ngf16 >/dev/null
+meson compile -C "$build" bench-speed bench-detect gstfacesr test-model-ngf16 test-model-ngf16-transposed >/dev/null
 export GST_PLUGIN_PATH=$build/gst-plugin GST_REGISTRY=$build/tests/bench/registry-speed.bin
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%F)"
 "$build/tests/bench/bench-speed" "$root/model/weights/facesr-default.safetensors" \
-  "$build/tests/bench/test-model-ngf16.safetensors"
+  "$build/tests/bench/test-model-ngf16.safetensors" "$build/tests/bench/test-model-ngf16-transposed.safetensors"
 echo
 "$build/tests/bench/bench-detect" 6
