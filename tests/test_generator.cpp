@@ -127,6 +127,30 @@ TEST(Generator, FoldedBatchNormsAndFusedDecodersGiveTheSameOutputs) {
   }
 }
 
+// The fused decoders' CPU loops (channels-last) against the same fused decoders through ATen (NCHW),
+// in bf16 (the engine's path on this CPU kind), at widths that take their 32-byte chunks (16
+// channels), 16-byte chunks (8) and the element-wise rest (12 = 8 + 4). Tanh heads: residual heads
+// start near bicubic and would hide a wrong feature map.
+TEST(Generator, FusedChannelsLastLoopsMatchAtenInBFloat16) {
+  for (int64_t ngf : {8, 12, 16})
+    for (auto mode : {facesr::UpsampleMode::PixelShuffle, facesr::UpsampleMode::Transposed}) {
+      torch::manual_seed(7);
+      Generator g(GeneratorOptions().ngf(ngf).upsample(mode).residual(false));
+      g->eval();
+      torch::NoGradGuard no_grad;
+      g->fold_batch_norms();
+      g->to(torch::kBFloat16);
+      auto input = random_input(2, 8);
+      auto aten = g->forward(input, {}, /*sharp_only=*/true).sharp;
+      facesr::to_channels_last(*g);
+      auto loops = g->forward(input.contiguous(at::MemoryFormat::ChannelsLast), {}, /*sharp_only=*/true).sharp;
+      ASSERT_GT(aten.std().item<double>(), 0.01) << "a flat output would test nothing";
+      const auto diff = (loops - aten).abs();
+      EXPECT_LT(diff.mean().item<double>(), 0.005) << "ngf " << ngf << " " << facesr::to_string(mode);
+      EXPECT_LT(diff.max().item<double>(), 0.05) << "ngf " << ngf << " " << facesr::to_string(mode);
+    }
+}
+
 TEST(Generator, TransposedConvAsSubpixelConvMatchesConvTranspose2d) {
   torch::manual_seed(11);
   auto x = torch::randn({2, 5, 7, 6}, torch::requires_grad());
