@@ -9,9 +9,11 @@
 //
 // Per call: on the 1st, (N+1)th, (2N+1)th ... call (N = detect_interval) the detector looks at the
 // frame and the tracker matches its boxes (Tracker::update); on the others the tracker predicts
-// (Tracker::predict) and the frame is not looked at. Returned: the tracks whose larger side is within
-// [min_face_size, max_face_size] and which overlap the frame, highest score first, at most max_faces.
-// The pointers stay valid until the next call. Threading: one thread at a time.
+// (Tracker::predict) and the frame is not looked at. Returned: the tracks the detector matched the
+// last time it looked, and those it missed then for the first time unless they overlap a matched one;
+// of those, the ones whose larger side is within [min_face_size, max_face_size] and which overlap the
+// frame, highest score first, at most max_faces. The pointers stay valid until the next call.
+// Threading: one thread at a time.
 #pragma once
 
 #include <cstdint>
