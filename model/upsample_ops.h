@@ -1,0 +1,31 @@
+// The generator's x2 upsampling steps and activations as tensor operations (internal to model/):
+// the exact 2x2-conv form of the 4x4 stride-2 transposed conv, phase-major conv outputs, and one
+// pass that applies an activation, interleaves the four output phases and writes them into a view
+// (a channel range of the next step's input buffer). See generator.h for why.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "generator.h"
+
+namespace facesr::upsample_ops {
+
+constexpr double kLeakySlope = 0.2;  // encoder and LR upsampler activations (pix2pix)
+
+enum class Activation { None, Relu, LeakyRelu };
+
+// ConvTranspose2d's in x out x 4 x 4 weight as a 2x2 conv's (4 out) x in x 2 x 2 weight whose output
+// channel (2a+b) * out + c is output channel c at pixel phase (a, b) (rows 2i+a, columns 2j+b).
+torch::Tensor subpixel_weight_of(const torch::Tensor& transposed);
+
+// The pixels of output phase (a, b) of an x2 step whose conv gave `y` in phase-major channel order:
+// that channel block, shifted by (a, b) for the 2x2 sub-pixel conv (whose output is one larger).
+torch::Tensor phase_of(const torch::Tensor& y, UpsampleMode mode, int64_t a, int64_t b, int64_t h, int64_t w);
+
+// dst <- activation(src), same shape, any strides (dst may be a view into a bigger buffer).
+void activate_into(const torch::Tensor& dst, const torch::Tensor& src, Activation activation);
+
+// dst (n x out x 2h x 2w, any strides) <- the four phases of `y` through the activation, in one pass.
+void interleave_phases(const torch::Tensor& y, UpsampleMode mode, const torch::Tensor& dst, Activation activation);
+
+}  // namespace facesr::upsample_ops
