@@ -11,7 +11,8 @@
 // Per frame: find faces (FaceFinder: the detector every `detect_interval` frames, the tracker's
 // prediction in between; those inside [min_face_size, max_face_size], at most max_faces), crop each
 // by the model's crop rule to 32x32, run all of them through the engine as one batch, optionally blend
-// each track's result with its previous one, and paste the results into the target (compositing.h). Threading: one thread at a time (the element's streaming thread).
+// each track's result with its previous one, and paste the results into the target (compositing.h).
+// Threading: one thread at a time (the element's streaming thread).
 #pragma once
 
 #include <cstdint>
