@@ -6,10 +6,12 @@ namespace facesr {
 namespace {
 
 constexpr int kHogUpsampleBelow = 40;  // HOG misses faces under ~55 px without one 2x upsampling
+// The Haar cascade's window is 20 px; faces from 24 px are found reliably (bench-detect).
+constexpr double kCascadeSmallestFace = 24.0;
 
 bool same_filters(const DetectorOptions& a, const DetectorOptions& b) {
   return a.min_face_size == b.min_face_size && a.max_face_size == b.max_face_size &&
-         a.max_faces == b.max_faces && a.upsample == b.upsample;
+         a.max_faces == b.max_faces && a.upsample == b.upsample && a.detection_scale == b.detection_scale;
 }
 
 }  // namespace
@@ -28,6 +30,11 @@ DetectorOptions detector_options(FaceSource source, const FinderSettings& settin
       // recall on faces >= 24 px; Haar features are normalized per window already.
       options.equalize_histogram = false;
       options.cascade_scale_step = 1.2;
+      // Faces smaller than min_face_size are not wanted: detect on the frame scaled so that the
+      // smallest wanted face is 24 px there. OpenCV's pyramid skips the small windows anyway, so the
+      // gain is the first levels' resizing: min-face-size 48 on 854x480 took 5.4 instead of 7.9 ms.
+      // At the default 16 px the frame is not scaled.
+      options.detection_scale = std::min(1.0, kCascadeSmallestFace / std::max(1, settings.min_face_size));
       break;
     case FaceSource::Upstream: options.backend = DetectorBackend::External; break;
   }

@@ -261,7 +261,8 @@ gst_facesr_install_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_MIN_FACE_SIZE,
       g_param_spec_uint ("min-face-size", "Minimum face size",
           "Smallest face enhanced, in input pixels (larger side of the face box); smaller faces "
-          "are left alone", 1, 4096, DEFAULT_MIN_FACE_SIZE, rw_live));
+          "are left alone. Above 24 the haar detector looks at the frame scaled so that this size "
+          "becomes 24 px (48: 1.5x faster)", 1, 4096, DEFAULT_MIN_FACE_SIZE, rw_live));
   g_object_class_install_property (gobject_class, PROP_MAX_FACE_SIZE,
       g_param_spec_uint ("max-face-size", "Maximum face size",
           "Largest face enhanced, in input pixels (0 = no limit). The network sees each face as a "

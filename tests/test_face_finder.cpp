@@ -128,6 +128,16 @@ TEST(FaceFinder, HaarFindsARealFaceAndRejectsABadFrame) {
   EXPECT_NEAR(faces[0]->box.x + faces[0]->box.width / 2, 160, 15);
   EXPECT_NEAR(faces[0]->box.width, 125, 35);  // the cascade's box is larger than dlib's 108 px
 
+  // With a larger minimum face the cascade looks at a smaller copy of the frame, and still finds it.
+  FinderSettings large;
+  large.min_face_size = 48;
+  EXPECT_DOUBLE_EQ(facesr::detector_options(FaceSource::Haar, large).detection_scale, 0.5);
+  EXPECT_DOUBLE_EQ(facesr::detector_options(FaceSource::Haar, settings).detection_scale, 1.0);
+  FaceFinder coarse(FaceSource::Haar);
+  const auto found = coarse.find({frame.data, frame.cols, frame.rows, frame.step, facesr::PixelFormat::Gray8}, {}, large);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NEAR(found[0]->box.x + found[0]->box.width / 2, 160, 15);
+
   FaceFinder fresh(FaceSource::Haar);
   EXPECT_THROW(fresh.find({nullptr, 640, 480, 640, facesr::PixelFormat::Gray8}, {}, {}), std::invalid_argument);
 }
