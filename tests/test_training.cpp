@@ -193,6 +193,24 @@ TEST(Training, SigtermWritesACheckpointAndResumeContinues) {
   EXPECT_EQ(read_csv(o.out_dir + "/log.csv").size(), steps_before + 2);
 }
 
+TEST(Training, CommandLineUpsampleModeReachesTheWeightsFile) {
+  auto o = small_run("upsample");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execl(FACESR_TRAIN_BIN, FACESR_TRAIN_BIN, "--data", o.data.c_str(), "--out", o.out_dir.c_str(), "--ngf", "4",
+            "--depth", "4", "--ndf", "8", "--batch", "2", "--steps", "2", "--phase1-steps", "1", "--sample-every", "0",
+            "--validate-every", "0", "--threads", "1", "--quiet", "--upsample", "transposed", nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "facesr-train failed (status " << status << ")";
+  const auto loaded = facesr::load_generator(o.out_dir + "/model.safetensors");
+  EXPECT_EQ(loaded.metadata.architecture.upsample, "transposed");
+  EXPECT_EQ(loaded.generator->options().upsample(), facesr::UpsampleMode::Transposed);
+}
+
 TEST(Training, BadInputsGiveClearErrors) {
   auto o = small_run("bad");
   o.data = "/nonexistent/faces.safetensors";
