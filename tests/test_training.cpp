@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "dataset.h"
+#include "run_tool.h"
 #include "trainer.h"
 #include "weights.h"
 
@@ -195,17 +196,12 @@ TEST(Training, SigtermWritesACheckpointAndResumeContinues) {
 
 TEST(Training, CommandLineUpsampleModeReachesTheWeightsFile) {
   auto o = small_run("upsample");
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::execl(FACESR_TRAIN_BIN, FACESR_TRAIN_BIN, "--data", o.data.c_str(), "--out", o.out_dir.c_str(), "--ngf", "4",
-            "--depth", "4", "--ndf", "8", "--batch", "2", "--steps", "2", "--phase1-steps", "1", "--sample-every", "0",
-            "--validate-every", "0", "--threads", "1", "--quiet", "--upsample", "transposed", nullptr);
-    _exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "facesr-train failed (status " << status << ")";
+  const auto run = facesr::test_tools::run_tool(
+      FACESR_TRAIN_BIN,
+      "--data " + o.data + " --out " + o.out_dir + " --ngf 4 --depth 4 --ndf 8 --batch 2 --steps 2 --phase1-steps 1 "
+      "--sample-every 0 --validate-every 0 --threads 1 --quiet --upsample transposed",
+      o.out_dir + "-log");
+  ASSERT_EQ(run.status, 0) << run.err;
   const auto loaded = facesr::load_generator(o.out_dir + "/model.safetensors");
   EXPECT_EQ(loaded.metadata.architecture.upsample, "transposed");
   EXPECT_EQ(loaded.generator->options().upsample(), facesr::UpsampleMode::Transposed);
