@@ -34,12 +34,6 @@ struct Engine::Impl {
     }
     return torch::kFloat32;
   }
-  void prepare(GeneratorImpl& g) const {  // device, dtype, eval, layout
-    g.to(torch_device(), dtype());
-    g.eval();
-    // oneDNN runs NHWC without a reorder per layer: ~1.5x (fp32) to 2x (bf16) on the CPU, measured.
-    if (device == Device::Cpu) to_channels_last(g);
-  }
   void run_batch(const ImageView* crops, const MutableImageView* results, std::size_t count,
                  const EnhanceParams& params, std::size_t first);
 };
@@ -188,8 +182,7 @@ std::unique_ptr<Engine> Engine::open(const std::string& weights_path, const Engi
   impl.generator = loaded.generator;
   try {
     at::set_num_threads(impl.threads);
-    impl.generator->fold_batch_norms();  // in float32, before any conversion
-    impl.prepare(*impl.generator);
+    prepare_for_inference(*impl.generator, impl.torch_device(), impl.dtype());
     // Warm-up: runs the whole path once so that a device or precision problem shows here, not on
     // the first frame, and the first real call does not pay for allocator and kernel set-up.
     std::vector<uint8_t> crop(3 * kCropSize * kCropSize, 128), result(3 * kResultSize * kResultSize);

@@ -79,14 +79,6 @@ torch::Tensor phase_major_conv(UpBlockImpl& block, const torch::Tensor& x) {
   return torch::conv2d(x, weight, bias, /*stride=*/1, padding);
 }
 
-torch::Tensor transposed_as_conv(UpBlockImpl& block, const torch::Tensor& x) {
-  auto y = phase_major_conv(block, x);
-  auto result = torch::empty({x.size(0), y.size(1) / 4, 2 * x.size(2), 2 * x.size(3)},
-                             y.options().memory_format(y.suggest_memory_format()));
-  interleave_phases(y, UpsampleMode::Transposed, result, Activation::None);
-  return result;
-}
-
 }  // namespace
 
 std::string to_string(UpsampleMode mode) {
@@ -235,6 +227,14 @@ void GeneratorImpl::fold_batch_norms() {
   batch_norms_folded_ = true;
 }
 
+void prepare_for_inference(GeneratorImpl& generator, torch::Device device, torch::ScalarType dtype) {
+  generator.fold_batch_norms();  // in float32, before any conversion
+  generator.to(device, dtype);
+  generator.eval();
+  // oneDNN runs NHWC without a reorder per layer: ~1.5x (fp32) to 2x (bf16) on the CPU, measured.
+  if (device.is_cpu()) to_channels_last(generator);
+}
+
 void to_channels_last(nn::Module& module) {
   torch::NoGradGuard no_grad;
   for (auto& p : module.parameters())
@@ -264,7 +264,8 @@ torch::Tensor GeneratorImpl::upsample(nn::Module& module, const torch::Tensor& x
       return add_noise(block.conv->forward(up), stage, block.noise_scale);
     }
     case UpsampleMode::Transposed:
-      return add_noise(transposed_as_conv(block, x), stage, block.noise_scale);
+      return add_noise(interleaved(phase_major_conv(block, x), block.mode, x.size(2), x.size(3), Activation::None),
+                       stage, block.noise_scale);
   }
   throw std::logic_error("unreachable upsample mode");
 }
@@ -354,11 +355,7 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
     for (const auto& module : *lr_ups_) {
       auto& block = *module->as<UpBlockImpl>();
       if (fused && block.mode != UpsampleMode::ResizeConv) {  // activation and interleave in one pass
-        auto y = phase_major_conv(block, x);
-        auto next = torch::empty({x.size(0), y.size(1) / 4, 2 * x.size(2), 2 * x.size(3)},
-                                 y.options().memory_format(y.suggest_memory_format()));
-        interleave_phases(y, block.mode, next, Activation::LeakyRelu);
-        x = next;
+        x = interleaved(phase_major_conv(block, x), block.mode, x.size(2), x.size(3), Activation::LeakyRelu);
       } else {
         x = torch::leaky_relu(upsample(block, x, stage), kLeakySlope);
       }

@@ -140,6 +140,11 @@ class GeneratorImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Generator);
 
+// The generator as the engine runs it: norms folded in float32 (so the fused decoders), then moved
+// to `device` and `dtype`, eval mode, and channels-last on the CPU. facesr-eval uses it too, so its
+// figures are the engine's.
+void prepare_for_inference(GeneratorImpl& generator, torch::Device device, torch::ScalarType dtype);
+
 // Stores every 4-D parameter and buffer of `module` channels-last (NHWC in memory). On the CPU,
 // LibTorch 1.13's oneDNN convolutions skip a layout reorder per layer then: 1.5x (training) to 2x
 // (bf16 inference) faster at ngf 8-16 here. Feed inputs in the same format.

@@ -131,14 +131,6 @@ void activate_with_aten(const torch::Tensor& dst, const torch::Tensor& src, Acti
   }
 }
 
-// The 2x2 conv, then each phase's shifted H x W window copied to its pixels of the 2H x 2W output.
-torch::Tensor subpixel_conv(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  auto y = torch::conv2d(x, weight, bias, /*stride=*/1, /*padding=*/1);  // n x 4 out x (h+1) x (w+1)
-  auto result = torch::empty({x.size(0), weight.size(0) / 4, 2 * x.size(2), 2 * x.size(3)},
-                             y.options().memory_format(y.suggest_memory_format()));
-  interleave_phases(y, UpsampleMode::Transposed, result, Activation::None);
-  return result;
-}
 
 }  // namespace
 
@@ -197,6 +189,12 @@ void interleave_phases(const torch::Tensor& y, UpsampleMode mode, const torch::T
     for (int64_t b = 0; b < 2; ++b) activate_with_aten(pixels.select(5, b).select(3, a), phases[2 * a + b], activation);
 }
 
+torch::Tensor interleaved(const torch::Tensor& y, UpsampleMode mode, int64_t h, int64_t w, Activation activation) {
+  auto result = torch::empty({y.size(0), y.size(1) / 4, 2 * h, 2 * w}, y.options().memory_format(y.suggest_memory_format()));
+  interleave_phases(y, mode, result, activation);
+  return result;
+}
+
 }  // namespace upsample_ops
 
 torch::Tensor bicubic_upsample(const torch::Tensor& x, int64_t size) {
@@ -230,8 +228,10 @@ torch::Tensor conv_transpose_4x4_stride2(const torch::Tensor& x, const torch::Te
   if (x.dim() != 4 || weight.dim() != 4 || weight.size(2) != 4 || weight.size(3) != 4 || x.size(1) != weight.size(0))
     throw std::invalid_argument("conv_transpose_4x4_stride2: expected N x C x H x W input and C x out x 4 x 4 "
                                 "weight, got " + c10::str(x.sizes()) + " and " + c10::str(weight.sizes()));
-  return upsample_ops::subpixel_conv(x, upsample_ops::subpixel_weight_of(weight),
-                                     bias.defined() ? bias.repeat({4}) : bias);
+  // The 2x2 conv (n x 4 out x (h+1) x (w+1)), then each phase's shifted h x w window to its pixels.
+  auto y = torch::conv2d(x, upsample_ops::subpixel_weight_of(weight), bias.defined() ? bias.repeat({4}) : bias,
+                         /*stride=*/1, /*padding=*/1);
+  return upsample_ops::interleaved(y, UpsampleMode::Transposed, x.size(2), x.size(3), upsample_ops::Activation::None);
 }
 
 }  // namespace facesr

@@ -28,4 +28,8 @@ void activate_into(const torch::Tensor& dst, const torch::Tensor& src, Activatio
 // dst (n x out x 2h x 2w, any strides) <- the four phases of `y` through the activation, in one pass.
 void interleave_phases(const torch::Tensor& y, UpsampleMode mode, const torch::Tensor& dst, Activation activation);
 
+// A new n x out x 2h x 2w tensor (in y's memory layout) from the phases of `y` through the
+// activation; h x w is the step's input size.
+torch::Tensor interleaved(const torch::Tensor& y, UpsampleMode mode, int64_t h, int64_t w, Activation activation);
+
 }  // namespace facesr::upsample_ops

@@ -185,11 +185,7 @@ int run(const EvalCli& cli) {
                                                             : torch::kFloat32;
   if (dtype == torch::kFloat16 && !device.is_cuda())
     throw std::runtime_error("--precision fp16 needs CUDA; on the CPU use bf16 or fp32");
-  loaded.generator->to(device, dtype);
-  // Evaluated as the engine runs it: norms folded (and so the fused decoders), channels-last on the CPU.
-  loaded.generator->eval();
-  loaded.generator->fold_batch_norms();
-  if (!device.is_cuda()) facesr::to_channels_last(*loaded.generator);
+  facesr::prepare_for_inference(*loaded.generator, device, dtype);  // as the engine runs it
   auto data = facesr::Dataset::open(cli.data);
   const auto faces = data->indices(split_from_name(cli.split));
   if (faces.empty()) {
