@@ -217,3 +217,48 @@ TEST(CudaBuild, ReportsCudaWhenGpuPresent) {
   EXPECT_EQ(engine->device(), facesr::Device::Cuda);
 #endif
 }
+
+// The engine on CUDA (skipped without a GPU; tests/gpu/run.sh runs it on one): each precision against
+// the CPU float32 engine, the blurred branch, seeded noise, batches split by max_batch.
+TEST(CudaEngine, MatchesTheCpuEngineInEachPrecision) {
+  if (!facesr::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  auto cpu = open_cpu();
+  Faces faces(5);
+  Results reference(5), reference_blurred(5);
+  facesr::EnhanceParams with_blurred;
+  with_blurred.blurred = reference_blurred.views.data();
+  cpu->enhance(faces.views.data(), reference.views.data(), 5, with_blurred);
+  // Mean |difference| in 8-bit levels allowed per precision (float32: cuDNN's TF32 convolutions).
+  const std::pair<facesr::Precision, double> precisions[] = {
+      {facesr::Precision::Float32, 1.0}, {facesr::Precision::Float16, 2.0}, {facesr::Precision::BFloat16, 4.0}};
+  for (const auto& [precision, allowed] : precisions) {
+    facesr::EngineOptions options;
+    options.device = facesr::Device::Cuda;
+    options.precision = precision;
+    options.max_batch = 2;  // 5 faces: batches of 2, 2 and 1
+    auto gpu = Engine::open(FACESR_TEST_MODEL, options);
+    ASSERT_EQ(gpu->device(), facesr::Device::Cuda);
+    Results out(5), blurred(5);
+    facesr::EnhanceParams params;
+    params.blurred = blurred.views.data();
+    gpu->enhance(faces.views.data(), out.views.data(), 5, params);
+    double sharp_diff = 0, blurred_diff = 0;
+    for (std::size_t k = 0; k < out.pixels.size(); ++k) {
+      sharp_diff += std::abs(int(out.pixels[k]) - int(reference.pixels[k]));
+      blurred_diff += std::abs(int(blurred.pixels[k]) - int(reference_blurred.pixels[k]));
+    }
+    EXPECT_LT(sharp_diff / out.pixels.size(), allowed) << facesr::to_string(precision);
+    EXPECT_LT(blurred_diff / out.pixels.size(), allowed) << facesr::to_string(precision);
+
+    Results a(2), b(2), c(2);
+    facesr::EnhanceParams noisy;
+    noisy.noise = 0.5f;
+    noisy.seed = 3;
+    gpu->enhance(faces.views.data(), a.views.data(), 2, noisy);
+    gpu->enhance(faces.views.data(), b.views.data(), 2, noisy);
+    noisy.seed = 4;
+    gpu->enhance(faces.views.data(), c.views.data(), 2, noisy);
+    EXPECT_EQ(a.pixels, b.pixels) << facesr::to_string(precision);
+    EXPECT_NE(a.pixels, c.pixels) << facesr::to_string(precision);
+  }
+}

@@ -12,6 +12,26 @@ torch::Tensor random_input(int64_t n, uint64_t seed = 0) {
   torch::manual_seed(seed);
   return torch::rand({n, 3, 32, 32}) * 2 - 1;
 }
+
+// Non-trivial statistics and affines in every norm, so that folding them changes every conv.
+void randomize_norms(Generator& g) {
+  torch::NoGradGuard no_grad;
+  for (auto& m : g->modules())
+    if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
+      bn->running_mean.copy_(torch::randn_like(bn->running_mean) * 0.2);
+      bn->running_var.copy_(torch::rand_like(bn->running_var) + 0.5);
+      bn->weight.copy_(torch::rand_like(bn->weight) + 0.5);
+      bn->bias.copy_(torch::randn_like(bn->bias) * 0.2);
+    }
+}
+
+void copy_weights(Generator& dst, Generator& src) {
+  torch::NoGradGuard no_grad;
+  auto params = src->named_parameters();
+  for (auto& p : dst->named_parameters()) p.value().copy_(params[p.key()]);
+  auto buffers = src->named_buffers();
+  for (auto& b : dst->named_buffers()) b.value().copy_(buffers[b.key()]);
+}
 }  // namespace
 
 class GeneratorShapes : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, facesr::UpsampleMode>> {};
@@ -91,16 +111,7 @@ TEST(Generator, FoldedBatchNormsAndFusedDecodersGiveTheSameOutputs) {
   for (auto mode : {facesr::UpsampleMode::PixelShuffle, facesr::UpsampleMode::ResizeConv, facesr::UpsampleMode::Transposed}) {
     torch::manual_seed(5);
     Generator g(GeneratorOptions().ngf(8).upsample(mode));
-    {
-      torch::NoGradGuard no_grad;  // non-trivial statistics and affines in every norm
-      for (auto& m : g->modules())
-        if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
-          bn->running_mean.copy_(torch::randn_like(bn->running_mean) * 0.2);
-          bn->running_var.copy_(torch::rand_like(bn->running_var) + 0.5);
-          bn->weight.copy_(torch::rand_like(bn->weight) + 0.5);
-          bn->bias.copy_(torch::randn_like(bn->bias) * 0.2);
-        }
-    }
+    randomize_norms(g);
     g->eval();
     torch::NoGradGuard no_grad;
     auto input = random_input(2, 6);
@@ -281,4 +292,65 @@ TEST(Generator, LearnsFourPairsWithPixelLoss) {
   }
   std::cout << "L_pix: " << first << " -> " << last << " (" << first / last << "x lower)\n";
   EXPECT_LT(last, first / 10) << "L_pix went from " << first << " to " << last;
+}
+
+// ---- CUDA (skipped where LibTorch sees no GPU; tests/gpu/run.sh runs them on a GPU machine) -------
+
+namespace {
+// Exact float32 on the GPU: cuDNN would otherwise use TF32 for float32 convolutions (LibTorch's default).
+struct NoTf32 {
+  bool before = at::globalContext().allowTF32CuDNN();
+  NoTf32() { at::globalContext().setAllowTF32CuDNN(false); }
+  ~NoTf32() { at::globalContext().setAllowTF32CuDNN(before); }
+};
+}  // namespace
+
+// The engine's CUDA path: prepare_for_inference on CUDA (folded norms, fused decoders through ATen's
+// kernels, no channels-last) against the plain CPU forward, per upsampling mode, and in fp16/bf16.
+TEST(GeneratorCuda, PreparedForInferenceMatchesTheCpuForward) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  NoTf32 exact;
+  for (auto mode : {facesr::UpsampleMode::PixelShuffle, facesr::UpsampleMode::ResizeConv, facesr::UpsampleMode::Transposed}) {
+    torch::manual_seed(21);
+    Generator cpu(GeneratorOptions().ngf(8).upsample(mode).residual(false));
+    randomize_norms(cpu);
+    cpu->eval();
+    torch::NoGradGuard no_grad;
+    auto input = random_input(3, 22);
+    auto reference = cpu->forward(input);
+    ASSERT_GT(reference.sharp.std().item<double>(), 0.01) << "a flat output would test nothing";
+    for (auto dtype : {torch::kFloat32, torch::kFloat16, torch::kBFloat16}) {
+      Generator gpu(GeneratorOptions().ngf(8).upsample(mode).residual(false));
+      copy_weights(gpu, cpu);
+      facesr::prepare_for_inference(*gpu, torch::kCUDA, dtype);
+      auto out = gpu->forward(input.to(torch::kCUDA, dtype));
+      ASSERT_TRUE(out.sharp.is_cuda());
+      const double tolerance = dtype == torch::kFloat32 ? 1e-4 : dtype == torch::kFloat16 ? 0.02 : 0.06;
+      const auto sharp = (out.sharp.cpu().to(torch::kFloat32) - reference.sharp).abs();
+      const auto blurred = (out.blurred.cpu().to(torch::kFloat32) - reference.blurred).abs();
+      EXPECT_LT(sharp.mean().item<double>(), tolerance / 4) << facesr::to_string(mode) << " " << dtype;
+      EXPECT_LT(sharp.max().item<double>(), tolerance * 4) << facesr::to_string(mode) << " " << dtype;
+      EXPECT_LT(blurred.mean().item<double>(), tolerance / 4) << facesr::to_string(mode) << " " << dtype;
+    }
+  }
+}
+
+// Training on CUDA: the transposed conv's gradients and the bicubic base agree with the CPU.
+TEST(GeneratorCuda, TransposedConvGradientsAndBicubicMatchTheCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  NoTf32 exact;
+  torch::manual_seed(23);
+  auto x = torch::randn({2, 5, 7, 6}), weight = torch::randn({5, 3, 4, 4}), bias = torch::randn({3});
+  auto run = [&](torch::Device device) {
+    auto xd = x.to(device).requires_grad_(), wd = weight.to(device).requires_grad_(), bd = bias.to(device).requires_grad_();
+    auto y = facesr::conv_transpose_4x4_stride2(xd, wd, bd);
+    auto grads = torch::autograd::grad({(y * y).sum()}, {xd, wd, bd});
+    return std::vector<torch::Tensor>{y.detach().cpu(), grads[0].cpu(), grads[1].cpu(), grads[2].cpu()};
+  };
+  auto cpu = run(torch::kCPU), gpu = run(torch::kCUDA);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(torch::allclose(gpu[i], cpu[i], 1e-4, 1e-4)) << i;
+  torch::NoGradGuard no_grad;
+  auto image = torch::rand({2, 3, 32, 32}) * 2 - 1;
+  EXPECT_LT((facesr::bicubic_upsample(image.cuda(), 256).cpu() - facesr::bicubic_upsample(image, 256)).abs().max().item<double>(),
+            1e-5);
 }

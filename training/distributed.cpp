@@ -3,17 +3,37 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#ifdef USE_C10D_NCCL
+#include <torch/version.h>
+#if TORCH_VERSION_MAJOR >= 2
+#include <torch/csrc/distributed/c10d/Backend.hpp>
+#else
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+#endif
+// Gloo: LibTorch declares ProcessGroupGloo only with USE_C10D_GLOO (its CMake config defines it),
+// and the header needs gloo's own headers, which not every LibTorch ships.
+#if defined(USE_C10D_GLOO) && __has_include(<gloo/context.h>)
+#define FACESR_HAVE_GLOO 1
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
+#if defined(USE_C10D_NCCL) && __has_include(<nccl.h>)
+#define FACESR_HAVE_NCCL 1
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
 namespace facesr {
 
+// LibTorch 1.x: ProcessGroupGloo/NCCL are ProcessGroups; from 2.0 on they are c10d::Backends (a
+// ProcessGroup dispatches to them). Both offer the broadcast/allreduce/barrier used here.
+#if TORCH_VERSION_MAJOR >= 2
+using Collectives = c10d::Backend;
+#else
+using Collectives = c10d::ProcessGroup;
+#endif
+
 struct Distributed::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<Collectives> group;
   std::string backend;
   torch::Device device{torch::kCPU};
 };
@@ -60,10 +80,10 @@ std::unique_ptr<Distributed> Distributed::from_environment(torch::Device device)
     c10d::TCPStoreOptions options;
     options.port = static_cast<uint16_t>(port);
     options.isServer = rank == 0;
-    options.numWorkers = static_cast<std::size_t>(world);
+    options.numWorkers = world;
     options.timeout = std::chrono::minutes(5);
     d->impl_->store = c10::make_intrusive<c10d::TCPStore>(addr, options);
-#ifdef USE_C10D_NCCL
+#ifdef FACESR_HAVE_NCCL
     if (device.is_cuda()) {
       d->impl_->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(d->impl_->store, rank, world);
       d->impl_->backend = "nccl";
@@ -72,10 +92,15 @@ std::unique_ptr<Distributed> Distributed::from_environment(torch::Device device)
 #endif
     if (device.is_cuda())
       throw std::runtime_error("distributed training on CUDA needs a LibTorch with NCCL; this one has Gloo only");
+#ifdef FACESR_HAVE_GLOO
     auto gloo = c10d::ProcessGroupGloo::Options::create();
     gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(addr));
     d->impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(d->impl_->store, rank, world, gloo);
     d->impl_->backend = "gloo";
+#else
+    throw std::runtime_error("distributed training on the CPU needs a LibTorch built with Gloo (and its gloo/ "
+                             "headers); this one has none. Train in one process (unset WORLD_SIZE).");
+#endif
   } catch (const c10::Error& e) {
     throw std::runtime_error("distributed training: cannot join the process group at " + std::string(addr) + ":" +
                              std::to_string(port) + ": " + e.what_without_backtrace());
