@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/linalg.h>
 
 #include <cmath>
 

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <torch/linalg.h>
+
 namespace facesr {
 namespace F = torch::nn::functional;
 
