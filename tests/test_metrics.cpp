@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/linalg.h>
 
 #include <cmath>
 
@@ -33,7 +32,7 @@ double luma(double r, double g, double b) {  // 8-bit RGB -> BT.601 Y
 // A random SPD matrix D x D with eigenvalues spread over [0.1, 2].
 torch::Tensor random_spd(int64_t d, uint64_t seed) {
   auto rng = at::make_generator<at::CPUGeneratorImpl>(seed);
-  auto q = std::get<0>(torch::linalg::qr(torch::randn({d, d}, rng, torch::kFloat64)));
+  auto q = std::get<0>(at::linalg_qr(torch::randn({d, d}, rng, torch::kFloat64)));
   auto values = torch::rand({d}, rng, torch::kFloat64) * 1.9 + 0.1;
   return torch::matmul(q * values.unsqueeze(0), q.transpose(0, 1));
 }

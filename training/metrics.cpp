@@ -5,8 +5,6 @@
 #include <stdexcept>
 #include <string>
 
-#include <torch/linalg.h>
-
 namespace facesr {
 namespace F = torch::nn::functional;
 
@@ -64,7 +62,7 @@ torch::Tensor symmetric(const torch::Tensor& m) { return (m + m.transpose(0, 1))
 
 // Square root of a symmetric PSD matrix via eigh; negative round-off eigenvalues become 0.
 torch::Tensor psd_sqrt(const torch::Tensor& m) {
-  auto [values, vectors] = torch::linalg::eigh(symmetric(m), "L");
+  auto [values, vectors] = at::linalg_eigh(symmetric(m), "L");
   return torch::matmul(vectors * values.clamp_min(0.0).sqrt().unsqueeze(0), vectors.transpose(0, 1));
 }
 
@@ -131,7 +129,7 @@ double frechet_distance(const torch::Tensor& mu1, const torch::Tensor& sigma1, c
   auto s1 = symmetric(as_double(sigma1)), s2 = symmetric(as_double(sigma2));
   auto root1 = psd_sqrt(s1);
   auto middle = symmetric(torch::matmul(torch::matmul(root1, s2), root1));
-  auto trace_sqrt = torch::linalg::eigvalsh(middle, "L").clamp_min(0.0).sqrt().sum();
+  auto trace_sqrt = at::linalg_eigvalsh(middle, "L").clamp_min(0.0).sqrt().sum();
   auto distance = (m1 - m2).square().sum() + s1.trace() + s2.trace() - 2.0 * trace_sqrt;
   return std::max(0.0, distance.item<double>());
 }
