@@ -102,9 +102,10 @@ std::shared_ptr<Dataset> Dataset::open(const std::string& path) {
   }
   if (!records.is_array()) fail(path, "dataset metadata 'faces' is not an array");
   const int64_t n = static_cast<int64_t>(records.size());
-  const auto& images = require(view, path, "images", DType::U8, {n, kDatasetSide, kDatasetSide, 3});
-  const auto& masks = require(view, path, "masks", DType::U8, {n, kDatasetSide, kDatasetSide});
-  const auto& splits = require(view, path, "splits", DType::U8, {n});
+  // Copies, not references: GCC 13 warns (falsely) that a reference would dangle past the shape list.
+  const TensorRecord images = require(view, path, "images", DType::U8, {n, kDatasetSide, kDatasetSide, 3});
+  const TensorRecord masks = require(view, path, "masks", DType::U8, {n, kDatasetSide, kDatasetSide});
+  const TensorRecord splits = require(view, path, "splits", DType::U8, {n});
   d->images_ = view.bytes(images);
   d->masks_ = view.bytes(masks);
   for (int64_t i = 0; i < n; ++i) {

@@ -91,7 +91,8 @@ std::unique_ptr<Distributed> Distributed::from_environment(torch::Device device)
     }
 #endif
     if (device.is_cuda())
-      throw std::runtime_error("distributed training on CUDA needs a LibTorch with NCCL; this one has Gloo only");
+      throw std::runtime_error("distributed training on CUDA needs NCCL, and this build has no NCCL (its LibTorch "
+                               "lacks it, or its c10d NCCL headers were not found at build time)");
 #ifdef FACESR_HAVE_GLOO
     auto gloo = c10d::ProcessGroupGloo::Options::create();
     gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(addr));

@@ -3,18 +3,16 @@
 //      float32, bf16, fp16, prepared as the engine prepares it (prepare_for_inference: norms folded,
 //      eval), NCHW and channels-last for the half types;
 //   2. the engine (crops in host memory -> results in host memory) on a weights file, batch 8;
-//   3. training images/s of facesr::train() at ngf 64, batch 64 (the paper's recipe, phase 2: both
-//      discriminators), from the trainer's own per-step times (log.csv);
-//   4. degradation (random motion blur + 8x down) ms per image on the GPU, batch 64.
-// Usage: bench-gpu DATASET WEIGHTS [--train-steps N] [--skip-training]
+//   3. degradation (random motion blur + 8x down) ms per image on the GPU, batch 64.
+// Training images/s come from facesr-train's own log.csv (tests/gpu/run.sh): in this process, after
+// the sections above, facesr::train() crashed twice on an H200 (a call through a null pointer, not
+// found without more GPU time), while facesr-train alone trained for 596 steps.
+// Usage: bench-gpu DATASET WEIGHTS
 // GPU work is asynchronous: every timed region ends with a device synchronize. Each figure is the
 // median of 5 timed repetitions after warm-up; the repetition count grows until one takes >= 50 ms.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -25,11 +23,8 @@
 #include "degradation.h"
 #include "engine.h"
 #include "generator.h"
-#include "trainer.h"
 
 namespace {
-
-namespace fs = std::filesystem;
 
 void sync() { torch::cuda::synchronize(); }
 
@@ -111,45 +106,6 @@ void bench_engine(const std::string& weights) {
   }
 }
 
-// The `seconds` column (the last) of each row of log.csv.
-std::vector<double> step_seconds(const fs::path& log) {
-  std::ifstream in(log);
-  std::string line;
-  std::getline(in, line);
-  std::vector<double> out;
-  while (std::getline(in, line)) out.push_back(std::stod(line.substr(line.rfind(',') + 1)));
-  return out;
-}
-
-void bench_training(const std::string& data, int64_t steps) {
-  constexpr int64_t kWarmup = 2;
-  facesr::TrainOptions o;
-  o.data = data;
-  o.out_dir = (fs::temp_directory_path() / "facesr-bench-gpu-training").string();
-  fs::remove_all(o.out_dir);
-  o.generator.ngf(64);
-  o.batch = 64;
-  o.steps = kWarmup + steps;
-  o.phase1_steps = 0;  // both discriminators from the first step (phase 2, the dearer one)
-  o.checkpoint_every = o.sample_every = o.validate_every = 0;
-  o.device = "cuda";
-  o.quiet = true;
-  facesr::train(o, false);
-  const auto seconds = step_seconds(fs::path(o.out_dir) / "log.csv");
-  fs::remove_all(o.out_dir);
-  if (static_cast<int64_t>(seconds.size()) != o.steps)
-    throw std::runtime_error("log.csv has " + std::to_string(seconds.size()) + " rows, expected " +
-                             std::to_string(o.steps));
-  std::vector<double> timed(seconds.begin() + kWarmup, seconds.end());
-  std::sort(timed.begin(), timed.end());
-  const double median = timed[timed.size() / 2];
-  std::printf("\n3. training step, ngf 64, ndf %lld, batch 64, G + D_g + D_l, no VGG loss (median of %lld steps "
-              "after %lld warm-up)\n%-12s %12s\n%12.3f %12.1f\n",
-              static_cast<long long>(o.ndf), static_cast<long long>(steps), static_cast<long long>(kWarmup),
-              "s/step", "images/s", median, 64.0 / median);
-  std::fflush(stdout);
-}
-
 void bench_degradation(const std::string& data_path) {
   const auto data = facesr::Dataset::open(data_path);
   const auto faces = data->indices(facesr::Split::Train);
@@ -160,28 +116,18 @@ void bench_degradation(const std::string& data_path) {
   const facesr::DegradationOptions options;
   uint64_t seed = 0;
   const double s = median_seconds([&] { facesr::degrade_fixed(hr, mask, options, ++seed); });
-  std::printf("\n4. degradation (random motion blur + 8x area down), batch 64 on the GPU\n%-12s\n%12.3f\n",
+  std::printf("\n3. degradation (random motion blur + 8x area down), batch 64 on the GPU\n%-12s\n%12.3f\n",
               "ms/image", 1e3 * s / 64);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: bench-gpu DATASET WEIGHTS [--train-steps N] [--skip-training]\n");
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: bench-gpu DATASET WEIGHTS\n");
     return 2;
   }
   const std::string data = argv[1], weights = argv[2];
-  int64_t train_steps = 10;
-  bool skip_training = false;
-  for (int i = 3; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--train-steps") == 0 && i + 1 < argc) train_steps = std::stoll(argv[++i]);
-    else if (std::strcmp(argv[i], "--skip-training") == 0) skip_training = true;
-    else {
-      std::fprintf(stderr, "bench-gpu: unknown argument %s\n", argv[i]);
-      return 2;
-    }
-  }
   try {
     if (!torch::cuda::is_available()) {
       std::fprintf(stderr, "bench-gpu: LibTorch sees no CUDA device (is this build linked with torch_cuda? "
@@ -192,7 +138,6 @@ int main(int argc, char** argv) {
                 static_cast<int>(torch::cuda::device_count()));
     bench_generator();
     bench_engine(weights);
-    if (!skip_training) bench_training(data, train_steps);
     bench_degradation(data);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench-gpu: %s\n", e.what());

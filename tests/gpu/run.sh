@@ -2,8 +2,9 @@
 # Issue #8 in one call on a GPU machine that has PyTorch (its LibTorch) and nothing from Debian:
 #   build model/ + the trainer + the model tests against that LibTorch with CUDA linked; run the CUDA
 #   tests, then the whole model suite; bench-gpu (generator ngf 16/64 at batch 1/8/64 in fp32/bf16/
-#   fp16, the engine, training images/s at ngf 64 batch 64, degradation on the GPU); train ngf 64 on
-#   the packed faces for the time left; evaluate it and the CPU default model on the validation faces.
+#   fp16, the engine, degradation on the GPU); train ngf 64, batch 64 on the packed faces for the time
+#   left (its log.csv gives training images/s per phase); evaluate it and the CPU default model on the
+#   validation faces.
 # Everything lands in $OUT (summary.txt, results.tar.gz with every log, the sample grid).
 #
 # Prepare here first (Debian 12): tests/gpu/collect-deps.sh   (fills .gpu-deps/, ignored by git)
@@ -83,15 +84,27 @@ for t in test-engine test-generator test-degradation; do
 done
 
 # ---- bench-gpu -------------------------------------------------------------------------------------
-step_s=""
 if [[ -x $build/tests/bench/bench-gpu ]]; then
-  timeout $(( $(left) / 3 )) "$build/tests/bench/bench-gpu" "$data" "$default_model" --train-steps 8 \
+  timeout $(( $(left) / 4 )) "$build/tests/bench/bench-gpu" "$data" "$default_model" \
     > "$logs/bench-gpu.txt" 2> "$logs/bench-gpu.err"
   say "bench-gpu rc=$?"
   cat "$logs/bench-gpu.txt" >> "$OUT/summary.txt"
   tail -3 "$logs/bench-gpu.err" >> "$OUT/summary.txt"
-  step_s=$(awk '/^3\. training/{getline; getline; print $1}' "$logs/bench-gpu.txt")
 fi
+
+# Median seconds per step of a facesr-train run's log.csv, per phase (1: G + D_g, 2: + D_l), warm-up
+# steps left out, as images/s at its batch.
+step_table() {  # log.csv batch
+  python3 - "$1" "$2" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))[2:]
+batch = int(sys.argv[2])
+for phase in sorted({r["phase"] for r in rows}):
+    s = [float(r["seconds"]) for r in rows if r["phase"] == phase]
+    m = statistics.median(s)
+    print(f"training phase {phase}: {len(s)} steps, median {m:.3f} s/step = {batch / m:.1f} images/s")
+PY
+}
 
 # ---- the whole model suite on the CPU cores, while ngf 64 trains on the GPU ------------------------
 (cd "$build" && timeout $(( $(left) - 60 )) meson test --suite model --suite training --no-rebuild \
@@ -103,7 +116,14 @@ train=$build/training/facesr-train
 run=$root/build-gpu-run  # checkpoints of ngf 64 are ~1 GB: not under $OUT
 rm -rf "$run"
 seconds=$(( $(left) - 75 ))
-if [[ -x $train && $seconds -ge 30 ]]; then
+if [[ -x $train && $seconds -ge 60 ]]; then
+  # A 12-step probe with both discriminators (the dearer phase) sizes the run to the time left.
+  timeout 120 "$train" --device cuda --data "$data" --out "$run-probe" --ngf 64 --batch 64 --residual --steps 12 \
+    --phase1-steps 0 --validate-every 0 --checkpoint-every 0 --sample-every 0 --quiet > "$logs/train-probe.log" 2>&1
+  say "probe rc=$?: $(step_table "$run-probe/log.csv" 64 2>&1)"
+  step_s=$(python3 -c "import csv,statistics; print(statistics.median(float(r['seconds']) for r in list(csv.DictReader(open('$run-probe/log.csv')))[2:]))" 2>/dev/null)
+  rm -rf "$run-probe"
+  seconds=$(( $(left) - 75 ))
   steps=$(python3 -c "print(max(20, int($seconds / ${step_s:-0.5} * 0.8)))")
   phase1=$(( steps * 65 / 100 ))
   say "training ngf 64, batch 64: $steps steps (phase 1 $phase1) in at most ${seconds}s"
@@ -112,6 +132,7 @@ if [[ -x $train && $seconds -ge 30 ]]; then
     --checkpoint-every "$steps" --sample-every $(( steps / 2 )) --quiet > "$logs/train.log" 2>&1
   rc=$?
   say "facesr-train rc=$rc: $(tail -1 "$logs/train.log")"
+  step_table "$run/log.csv" 64 | tee -a "$OUT/summary.txt"
   if [[ ! -f $run/model.safetensors && -f $run/checkpoint.pt ]]; then
     "$train" --data "$data" --out "$run" --ngf 64 --batch 64 --residual --export "$run/model.safetensors" \
       >> "$logs/train.log" 2>&1
