@@ -2,7 +2,9 @@
 // (no trained model is needed to test plumbing), and the fuzzer's seed corpus.
 //
 // usage: facesr-make-test-model OUT.safetensors [ngf] [depth] [seed] [dtype F32|F16|BF16]
-//                               [upsample pixel_shuffle|resize_conv|transposed]
+//                               [upsample pixel_shuffle|resize_conv|transposed] [heads random|zero]
+// heads zero: the three head convs (lr_out, upper_out, lower_out) are all zeros, so the residual
+// model outputs bicubic(I_LR) exactly: a model whose output the engine tests know.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -10,8 +12,8 @@
 #include "weights.h"
 
 int main(int argc, char** argv) {
-  if (argc < 2 || argc > 7) {
-    std::fprintf(stderr, "usage: %s OUT.safetensors [ngf=4] [depth=8] [seed=1] [dtype=F32] [upsample=pixel_shuffle]\n",
+  if (argc < 2 || argc > 8) {
+    std::fprintf(stderr, "usage: %s OUT.safetensors [ngf=4] [depth=8] [seed=1] [dtype=F32] [upsample=pixel_shuffle] [heads=random]\n",
                  argv[0]);
     return 2;
   }
@@ -21,6 +23,8 @@ int main(int argc, char** argv) {
     const uint64_t seed = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 1;
     const std::string dtype = argc > 5 ? argv[5] : "F32";
     const auto upsample = facesr::upsample_mode_from_string(argc > 6 ? argv[6] : "pixel_shuffle");
+    const std::string heads = argc > 7 ? argv[7] : "random";
+    if (heads != "random" && heads != "zero") throw std::invalid_argument("heads must be random or zero");
     torch::manual_seed(seed);
     facesr::Generator generator(facesr::GeneratorOptions().ngf(ngf).depth(depth).upsample(upsample));
     // Non-trivial batch-norm statistics, so a reader that skipped buffers would be caught.
@@ -29,6 +33,10 @@ int main(int argc, char** argv) {
       if (buffer.key().find("running_mean") != std::string::npos) buffer.value().normal_(0.0, 0.1);
       if (buffer.key().find("running_var") != std::string::npos) buffer.value().uniform_(0.5, 1.5);
     }
+    if (heads == "zero")
+      for (auto& p : generator->named_parameters())
+        for (const char* head : {"lr_out.", "upper_out.", "lower_out."})
+          if (p.key().rfind(head, 0) == 0) p.value().zero_();
     facesr::ModelMetadata metadata;
     metadata.training = R"({"note":"random weights for tests, not trained"})";
     facesr::save_generator(argv[1], *generator, metadata,

@@ -8,8 +8,8 @@
 
 #include "engine.h"
 
-#ifndef FACESR_TEST_MODEL
-#error "FACESR_TEST_MODEL must name the fixture model"
+#if !defined(FACESR_TEST_MODEL) || !defined(FACESR_BICUBIC_MODEL)
+#error "FACESR_TEST_MODEL and FACESR_BICUBIC_MODEL must name the fixture models"
 #endif
 
 using facesr::Engine;
@@ -46,6 +46,26 @@ struct Results {
   std::vector<uint8_t> pixels;
   std::vector<facesr::MutableImageView> views;
 };
+
+// Through the zero-heads fixture (its output is bicubic(I_LR)), a crop of one flat value must come back
+// as 256x256 of exactly that value: pins both conversions (x / 127.5 - 1 in; (v + 1) * 127.5 rounded
+// half up and clamped, out). Returns the first wrong value found, or -1.
+int first_flat_mismatch(Engine& engine) {
+  const int values[] = {0, 1, 2, 63, 127, 128, 200, 254, 255};
+  constexpr std::size_t kCount = sizeof values / sizeof values[0];
+  std::vector<uint8_t> pixels(kCount * 32 * 32 * 3);
+  std::vector<facesr::ImageView> crops;
+  for (std::size_t i = 0; i < kCount; ++i) {
+    std::fill(pixels.begin() + i * 32 * 32 * 3, pixels.begin() + (i + 1) * 32 * 32 * 3, values[i]);
+    crops.push_back({pixels.data() + i * 32 * 32 * 3, 32, 32, 32 * 3});
+  }
+  Results results(kCount);
+  engine.enhance(crops.data(), results.views.data(), kCount);
+  for (std::size_t i = 0; i < kCount; ++i)
+    for (std::size_t k = 0; k < 256 * 256 * 3; ++k)
+      if (results.face(i)[k] != values[i]) return values[i];
+  return -1;
+}
 
 Error::Kind open_error_kind(const std::string& path, facesr::EngineOptions options, std::string* message) {
   try {
@@ -145,6 +165,17 @@ TEST(Engine, RejectsBadBuffers) {
   bad_out.height = 128;
   expect_input_error(faces.views[0], bad_out, "must be 256x256");
   EXPECT_NO_THROW(engine->enhance(nullptr, nullptr, 0));
+}
+
+TEST(Engine, FlatCropsComeBackWithTheirValue) {
+  for (auto precision : {facesr::Precision::Float32, facesr::Precision::BFloat16}) {
+    facesr::EngineOptions options;
+    options.device = facesr::Device::Cpu;
+    options.threads = 2;
+    options.precision = precision;
+    auto engine = Engine::open(FACESR_BICUBIC_MODEL, options);
+    EXPECT_EQ(first_flat_mismatch(*engine), -1) << facesr::to_string(precision);
+  }
 }
 
 TEST(Engine, MissingOrCorruptModelIsAModelFileError) {
@@ -260,5 +291,8 @@ TEST(CudaEngine, MatchesTheCpuEngineInEachPrecision) {
     gpu->enhance(faces.views.data(), c.views.data(), 2, noisy);
     EXPECT_EQ(a.pixels, b.pixels) << facesr::to_string(precision);
     EXPECT_NE(a.pixels, c.pixels) << facesr::to_string(precision);
+
+    // The float -> RGB8 conversion runs on the GPU there: the same bytes as on the CPU.
+    EXPECT_EQ(first_flat_mismatch(*Engine::open(FACESR_BICUBIC_MODEL, options)), -1) << facesr::to_string(precision);
   }
 }
