@@ -122,22 +122,26 @@ TEST(Engine, BatchOfOneEqualsBatchOfEight) {
   EXPECT_LE(max_diff, 1);
 }
 
-TEST(Engine, NoiseIsSeeded) {
-  auto engine = open_cpu();
+namespace {
+// The same seed gives the same noisy faces, another seed others, and noise changes the faces.
+void expect_noise_is_seeded(Engine& engine, const std::string& label) {
   Faces faces(2);
   Results a(2), b(2), c(2), plain(2);
-  engine->enhance(faces.views.data(), plain.views.data(), 2);
+  engine.enhance(faces.views.data(), plain.views.data(), 2);
   facesr::EnhanceParams params;
   params.noise = 0.5f;
   params.seed = 3;
-  engine->enhance(faces.views.data(), a.views.data(), 2, params);
-  engine->enhance(faces.views.data(), b.views.data(), 2, params);
+  engine.enhance(faces.views.data(), a.views.data(), 2, params);
+  engine.enhance(faces.views.data(), b.views.data(), 2, params);
   params.seed = 4;
-  engine->enhance(faces.views.data(), c.views.data(), 2, params);
-  EXPECT_EQ(a.pixels, b.pixels);
-  EXPECT_NE(a.pixels, c.pixels);
-  EXPECT_NE(a.pixels, plain.pixels);
+  engine.enhance(faces.views.data(), c.views.data(), 2, params);
+  EXPECT_EQ(a.pixels, b.pixels) << label;
+  EXPECT_NE(a.pixels, c.pixels) << label;
+  EXPECT_NE(a.pixels, plain.pixels) << label;
 }
+}  // namespace
+
+TEST(Engine, NoiseIsSeeded) { expect_noise_is_seeded(*open_cpu(), "cpu"); }
 
 TEST(Engine, RejectsBadBuffers) {
   auto engine = open_cpu();
@@ -281,16 +285,7 @@ TEST(CudaEngine, MatchesTheCpuEngineInEachPrecision) {
     EXPECT_LT(sharp_diff / out.pixels.size(), allowed) << facesr::to_string(precision);
     EXPECT_LT(blurred_diff / out.pixels.size(), allowed) << facesr::to_string(precision);
 
-    Results a(2), b(2), c(2);
-    facesr::EnhanceParams noisy;
-    noisy.noise = 0.5f;
-    noisy.seed = 3;
-    gpu->enhance(faces.views.data(), a.views.data(), 2, noisy);
-    gpu->enhance(faces.views.data(), b.views.data(), 2, noisy);
-    noisy.seed = 4;
-    gpu->enhance(faces.views.data(), c.views.data(), 2, noisy);
-    EXPECT_EQ(a.pixels, b.pixels) << facesr::to_string(precision);
-    EXPECT_NE(a.pixels, c.pixels) << facesr::to_string(precision);
+    expect_noise_is_seeded(*gpu, "cuda " + facesr::to_string(precision));
 
     // The float -> RGB8 conversion runs on the GPU there: the same bytes as on the CPU.
     EXPECT_EQ(first_flat_mismatch(*Engine::open(FACESR_BICUBIC_MODEL, options)), -1) << facesr::to_string(precision);
