@@ -66,8 +66,9 @@ torch::Tensor crops_to_tensor(const ImageView* crops, std::size_t count) {
 }
 
 // N x 3 x 256 x 256 in [-1, 1] -> strided RGB8 views: (v + 1) * 127.5 rounded half up and clamped to
-// [0, 255], computed with ATen on the tensor's device (vectorized: 4x faster than a scalar loop on the
-// CPU, and on a GPU only the bytes cross to the host), then one memcpy per output row.
+// [0, 255], computed with ATen on the tensor's device (on a GPU only the bytes cross to the host; on
+// the CPU ~0.05 ms/face slower than the scalar loop it replaced, 0.98 vs 0.58 ms per 8 faces), then one
+// memcpy per output row.
 void tensor_to_images(const torch::Tensor& images, const MutableImageView* out) {
   const auto rgb8 = images.to(torch::kFloat32)
                         .add(1.0)
