@@ -210,9 +210,7 @@ TEST(Generator, TransposedModeFollowsItsWeightsAfterTheyChange) {
   torch::NoGradGuard no_grad;
   auto input = random_input(1, 3);
   g->forward(input);  // fills the cache
-  auto params = g->named_parameters();
-  auto fresh_params = fresh->named_parameters();
-  for (const auto& p : params) p.value().copy_(fresh_params[p.key()]);  // in place: same storage
+  copy_weights(g, fresh);  // in place: same storage
   EXPECT_TRUE(torch::allclose(g->forward(input).sharp, fresh->forward(input).sharp, 1e-5, 1e-5));
   g->to(torch::kBFloat16);  // new storage and dtype
   EXPECT_LT((g->forward(input).sharp - fresh->forward(input).sharp).abs().max().item<double>(), 0.05);
