@@ -122,8 +122,10 @@ if [[ -x $train && $seconds -ge 60 ]]; then
   # A 12-step probe with both discriminators (the dearer phase) sizes the run to the time left.
   timeout 120 "$train" --device cuda --data "$data" --out "$run-probe" --ngf "$ngf" --batch 64 --residual --steps 12 \
     --phase1-steps 0 --validate-every 0 --checkpoint-every 0 --sample-every 0 --quiet > "$logs/train-probe.log" 2>&1
-  say "probe rc=$?: $(step_table "$run-probe/log.csv" 64 2>&1)"
-  step_s=$(python3 -c "import csv,statistics; print(statistics.median(float(r['seconds']) for r in list(csv.DictReader(open('$run-probe/log.csv')))[2:]))" 2>/dev/null)
+  probe_rc=$?
+  probe=$(step_table "$run-probe/log.csv" 64 2>&1)
+  say "probe rc=$probe_rc: $probe"
+  step_s=$(awk '/^training phase/ {print $7}' <<< "$probe")  # its one line: "... median S s/step ..."
   rm -rf "$run-probe"
   seconds=$(( $(left) - 75 ))
   steps=$(python3 -c "print(max(20, int($seconds / ${step_s:-0.5} * 0.8)))")
