@@ -10,7 +10,9 @@
 #
 # Prepare here first (Debian 12): tests/gpu/collect-deps.sh   (fills .gpu-deps/, ignored by git)
 # Then on the GPU machine, from the repository root, with .gpu-deps carried:
-#   OUT=/some/folder GPU_RUN_SECONDS=540 [GPU_TRAIN_NGF=8] tests/gpu/run.sh
+#   OUT=/some/folder GPU_RUN_SECONDS=540 [GPU_TRAIN_NGF=8] [GPU_TRAIN_ARGS="--ndf 32"] tests/gpu/run.sh
+# GPU_TRAIN_ARGS: more facesr-train options for the probe and the run (the default model's recipe
+# has --ndf 32, training/train-default.sh).
 # Each stage gets what is left of GPU_RUN_SECONDS; training takes the rest minus what evaluation needs.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,6 +23,7 @@ logs=$OUT/logs
 mkdir -p "$logs"
 budget=${GPU_RUN_SECONDS:-540}
 ngf=${GPU_TRAIN_NGF:-64}
+read -r -a extra_train_args <<< "${GPU_TRAIN_ARGS:-}"
 t0=$(date +%s)
 elapsed() { echo $(( $(date +%s) - t0 )); }
 left() { echo $(( budget - $(elapsed) )); }
@@ -120,7 +123,7 @@ rm -rf "$run"
 seconds=$(( $(left) - 75 ))
 if [[ -x $train && $seconds -ge 60 ]]; then
   # A 12-step probe with both discriminators (the dearer phase) sizes the run to the time left.
-  timeout 120 "$train" --device cuda --data "$data" --out "$run-probe" --ngf "$ngf" --batch 64 --residual --steps 12 \
+  timeout 120 "$train" --device cuda --data "$data" --out "$run-probe" --ngf "$ngf" --batch 64 --residual --steps 12 "${extra_train_args[@]}" \
     --phase1-steps 0 --validate-every 0 --checkpoint-every 0 --sample-every 0 --quiet > "$logs/train-probe.log" 2>&1
   probe_rc=$?
   probe=$(step_table "$run-probe/log.csv" 64 2>&1)
@@ -130,15 +133,15 @@ if [[ -x $train && $seconds -ge 60 ]]; then
   seconds=$(( $(left) - 75 ))
   steps=$(python3 -c "print(max(20, int($seconds / ${step_s:-0.5} * 0.8)))")
   phase1=$(( steps * 65 / 100 ))
-  say "training ngf $ngf, batch 64: $steps steps (phase 1 $phase1) in at most ${seconds}s"
+  say "training ngf $ngf, batch 64 ${GPU_TRAIN_ARGS:-}: $steps steps (phase 1 $phase1) in at most ${seconds}s"
   timeout -s TERM "$seconds" "$train" --device cuda --data "$data" --out "$run" --ngf "$ngf" --batch 64 --residual --augment full \
     --blur-max 40 --steps "$steps" --phase1-steps "$phase1" --validate-every $(( steps / 4 )) \
-    --checkpoint-every "$steps" --sample-every $(( steps / 2 )) --quiet > "$logs/train.log" 2>&1
+    --checkpoint-every "$steps" --sample-every $(( steps / 2 )) "${extra_train_args[@]}" --quiet > "$logs/train.log" 2>&1
   rc=$?
   say "facesr-train rc=$rc: $(tail -1 "$logs/train.log")"
   step_table "$run/log.csv" 64 | tee -a "$OUT/summary.txt"
   if [[ ! -f $run/model.safetensors && -f $run/checkpoint.pt ]]; then
-    "$train" --data "$data" --out "$run" --ngf "$ngf" --batch 64 --residual --export "$run/model.safetensors" \
+    "$train" --data "$data" --out "$run" --ngf "$ngf" --batch 64 --residual "${extra_train_args[@]}" --export "$run/model.safetensors" \
       >> "$logs/train.log" 2>&1
     say "exported after the stop: rc=$?"
   fi
