@@ -2,14 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <mutex>
 #include <thread>
 
 #include <torch/torch.h>
 
+#include "process_memory.h"
 #include "weights.h"
 
 namespace facesr {
@@ -172,14 +170,7 @@ std::unique_ptr<Engine> Engine::open(const std::string& weights_path, const Engi
   if (impl.precision == Precision::Float16 && impl.device == Device::Cpu)
     throw Error(Error::Kind::Device, "precision fp16 needs CUDA; on the CPU use bf16 or fp32");
 
-#if defined(__GLIBC__)
-  if (impl.device == Device::Cpu && options.keep_freed_memory) {
-    constexpr int kMmapThreshold = 32 << 20;  // glibc's largest; bigger blocks are still mapped
-    constexpr int kTrimThreshold = 1 << 30;
-    mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
-    mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
-  }
-#endif
+  if (impl.device == Device::Cpu && options.keep_freed_memory) keep_freed_memory();
   LoadedGenerator loaded = load_generator(weights_path);  // throws WeightsError (Kind::ModelFile)
   impl.metadata = loaded.metadata;
   impl.generator = loaded.generator;

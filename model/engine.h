@@ -54,11 +54,11 @@ struct EngineOptions {
   int threads = 0;       // CPU threads for LibTorch; 0 = all cores of the machine
   Precision precision = Precision::Auto;
   int max_batch = 16;    // larger requests are split into batches of this many faces
-  // CPU only, glibc only, process-wide: let malloc keep freed memory for reuse (mallopt: blocks up to
-  // 32 MB from the heap, no trimming) instead of returning each batch's tensors to the OS and
+  // CPU only, glibc only, process-wide: let malloc keep freed memory for reuse (mallopt:
+  // no mmap in the main heap, no trimming) instead of returning each batch's tensors to the OS and
   // taking page faults on the next batch: the default model (ngf 8) 1.25-1.57x faster per batch here,
-  // ngf 16 no faster (bench-engine-memory). The process then keeps its peak heap (the engine's
-  // working set: tens of MB at batch 8).
+  // ngf 16 (transposed) 1.13x (bench-engine-memory). The process then keeps its peak heap (the
+  // engine's working set: tens of MB at batch 8).
   bool keep_freed_memory = true;
 };
 

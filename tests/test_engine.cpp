@@ -7,6 +7,7 @@
 #include <random>
 
 #include "engine.h"
+#include "heap_probe.h"
 
 #if !defined(FACESR_TEST_MODEL) || !defined(FACESR_BICUBIC_MODEL)
 #error "FACESR_TEST_MODEL and FACESR_BICUBIC_MODEL must name the fixture models"
@@ -195,6 +196,21 @@ TEST(Engine, MissingOrCorruptModelIsAModelFileError) {
   std::ofstream(corrupt, std::ios::binary) << "GIF89a this is not a model at all";
   EXPECT_EQ(open_error_kind(corrupt, {}, &message), Error::Kind::ModelFile);
   std::filesystem::remove(corrupt);
+}
+
+// keep_freed_memory is process-wide and cannot be undone, so each setting runs in a fresh process:
+// a gtest death test in "threadsafe" style re-executes this binary for this test alone.
+TEST(EngineDeathTest, KeepFreedMemoryTakesLargeBlocksFromTheHeap) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto open_and_probe = [](bool keep) {
+    facesr::EngineOptions options;
+    options.device = facesr::Device::Cpu;
+    options.keep_freed_memory = keep;
+    auto engine = Engine::open(FACESR_TEST_MODEL, options);
+    std::exit(facesr::test::large_block_is_mapped() ? 1 : 0);
+  };
+  EXPECT_EXIT(open_and_probe(true), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(open_and_probe(false), ::testing::ExitedWithCode(1), "") << "glibc's default maps 40 MB blocks";
 }
 
 TEST(Engine, DeviceSelection) {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "dataset.h"
+#include "heap_probe.h"
 #include "run_tool.h"
 #include "trainer.h"
 #include "weights.h"
@@ -94,6 +95,23 @@ TEST(Training, EndToEndBothPhasesLossesFallAndExport) {
   EXPECT_NE(model.metadata.training.find("\"steps_done\":40"), std::string::npos) << model.metadata.training;
   EXPECT_NE(model.metadata.training.find("no VGG-19 weights"), std::string::npos) << "says the perceptual loss was off";
   EXPECT_NE(model.metadata.evaluation.find("psnr_db"), std::string::npos) << model.metadata.evaluation;
+}
+
+// TrainOptions::keep_freed_memory: each setting in a fresh process (a "threadsafe" death test
+// re-executes this binary for this test alone), as the malloc policy cannot be undone.
+TEST(TrainingDeathTest, KeepFreedMemoryTakesLargeBlocksFromTheHeap) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto train_and_probe = [](bool keep) {
+    auto o = small_run(keep ? "keep-memory" : "return-memory");
+    o.steps = 1;
+    o.phase1_steps = 1;
+    o.checkpoint_every = o.sample_every = o.validate_every = 0;
+    o.keep_freed_memory = keep;
+    facesr::train(o, false);
+    std::exit(facesr::test::large_block_is_mapped() ? 1 : 0);
+  };
+  EXPECT_EXIT(train_and_probe(true), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(train_and_probe(false), ::testing::ExitedWithCode(1), "") << "glibc's default maps 40 MB blocks";
 }
 
 TEST(Training, AblationsRun) {

@@ -20,6 +20,7 @@
 #include "evaluate.h"
 #include "losses.h"
 #include "metrics.h"
+#include "process_memory.h"
 #include "sample_grid.h"
 #include "weights.h"
 
@@ -302,6 +303,7 @@ TrainResult train(const TrainOptions& o, bool resume) {
   const torch::Device device = device_from_name(o.device);
   if (o.threads > 0) at::set_num_threads(o.threads);
   else at::set_num_threads(std::max(1u, std::thread::hardware_concurrency()));
+  if (device.is_cpu() && o.keep_freed_memory) keep_freed_memory();
   auto data = Dataset::open(o.data);
   const auto train_faces = data->indices(Split::Train), val_faces = data->indices(Split::Validation);
   if (train_faces.empty()) throw std::runtime_error(o.data + ": no training faces (split 'train' is empty)");
