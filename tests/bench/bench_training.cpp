@@ -6,7 +6,10 @@
 // Step times are the trainer's own: the `seconds` column of log.csv, which times train_step alone
 // (batch loading, flips, degradation, D and G updates), not checkpoints or the final validation.
 // The first step is a warm-up and is not counted. Run with `meson test --benchmark -C build training`
-// or directly: build/tests/bench/bench-training
+// or directly: build/tests/bench/bench-training [return-freed-memory]
+// The argument runs the trainer with TrainOptions::keep_freed_memory off (facesr-train
+// --return-freed-memory); the malloc policy cannot be undone in a process, so compare the two settings
+// in alternating processes.
 // Timings on shared machines drift +-30% between runs: compare rows of one run, not across runs.
 #include <chrono>
 #include <cstdio>
@@ -44,7 +47,7 @@ struct TrainTiming {
   double seconds_per_step = 0, images_per_second = 0;
 };
 
-TrainTiming time_training(facesr::Adversarial adversarial, const std::string& name) {
+TrainTiming time_training(facesr::Adversarial adversarial, const std::string& name, bool keep_freed_memory) {
   facesr::TrainOptions o;
   o.data = FACESR_TEST_DATASET;
   o.out_dir = (fs::temp_directory_path() / ("facesr-bench-training-" + name)).string();
@@ -58,6 +61,7 @@ TrainTiming time_training(facesr::Adversarial adversarial, const std::string& na
   o.threads = kThreads;
   o.device = "cpu";
   o.quiet = true;
+  o.keep_freed_memory = keep_freed_memory;
   facesr::train(o, false);
   const auto seconds = step_seconds(fs::path(o.out_dir) / "log.csv");
   fs::remove_all(o.out_dir);
@@ -86,16 +90,22 @@ double degradation_ms_per_image(const facesr::Dataset& data) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  const bool keep_freed_memory = !(argc == 2 && std::string(argv[1]) == "return-freed-memory");
+  if (argc > 2 || (argc == 2 && keep_freed_memory)) {
+    std::fprintf(stderr, "usage: %s [return-freed-memory]\n", argv[0]);
+    return 2;
+  }
   try {
     at::set_num_threads(kThreads);
     const auto data = facesr::Dataset::open(FACESR_TEST_DATASET);
     const int64_t ndf = facesr::TrainOptions().ndf;
-    std::printf("bench-training: CPU, %d threads, %zu training faces of %s\n", kThreads,
-                data->indices(facesr::Split::Train).size(), FACESR_TEST_DATASET);
+    std::printf("bench-training: CPU, %d threads, %zu training faces of %s, malloc %s freed memory\n", kThreads,
+                data->indices(facesr::Split::Train).size(), FACESR_TEST_DATASET,
+                keep_freed_memory ? "keeps" : "returns");
     std::fflush(stdout);  // before the trainer's progress lines on stderr
-    const auto none = time_training(facesr::Adversarial::None, "none");
-    const auto both = time_training(facesr::Adversarial::Both, "both");
+    const auto none = time_training(facesr::Adversarial::None, "none", keep_freed_memory);
+    const auto both = time_training(facesr::Adversarial::Both, "both", keep_freed_memory);
     at::set_num_threads(kThreads);
     const double degrade_ms = degradation_ms_per_image(*data);
 
