@@ -79,6 +79,53 @@ torch::Tensor phase_major_conv(UpBlockImpl& block, const torch::Tensor& x) {
   return torch::conv2d(x, weight, bias, /*stride=*/1, padding);
 }
 
+// HeadMode::Subpixel, reference form (training, noise, ResizeConv): the activated 2h x 2w features'
+// 2x2 blocks (for Transposed steps: of the features padded by one zero pixel) through the 1x1 conv
+// to 12 channels, pixel-shuffled back to 2h x 2w.
+torch::Tensor subpixel_head(nn::Conv2d& conv, const torch::Tensor& features, UpsampleMode mode) {
+  namespace F = torch::nn::functional;
+  const bool shifted = mode == UpsampleMode::Transposed;
+  const auto blocks = torch::pixel_unshuffle(shifted ? F::pad(features, F::PadFuncOptions({1, 1, 1, 1})) : features, 2);
+  auto out = torch::pixel_shuffle(conv->forward(blocks), 2);
+  return shifted ? out.narrow(2, 1, out.size(2) - 2).narrow(3, 1, out.size(3) - 2) : out;
+}
+
+// The same before its pixel shuffle and crop (see add_shuffled), from the phase-major conv outputs
+// of the features' x2 steps (already activated; several: the parts of a channel concatenation, in
+// order), without forming the 2h x 2w features: the 1x1 conv's input channels are permuted to each
+// output's phase-major order. A pixel block of the reference holds phase p = 2r + s in channel
+// k * 4 + p; phase-major output channel q * C + k holds phase q, which is p for PixelShuffle and
+// 3 - q for Transposed (rows 2u-1, 2u of output row u).
+torch::Tensor subpixel_blocks_from_phases(nn::Conv2dImpl& conv, const std::vector<torch::Tensor>& phases,
+                                          UpsampleMode mode) {
+  const bool shifted = mode == UpsampleMode::Transposed;
+  torch::Tensor out;
+  int64_t offset = 0;
+  for (const auto& y : phases) {
+    const int64_t c = y.size(1) / 4;
+    std::vector<int64_t> index(4 * c);
+    for (int64_t q = 0; q < 4; ++q)
+      for (int64_t k = 0; k < c; ++k) index[q * c + k] = (offset + k) * 4 + (shifted ? 3 - q : q);
+    const auto weight = conv.weight.index_select(1, torch::tensor(index, torch::TensorOptions().device(y.device())))
+                            .contiguous(conv.weight.suggest_memory_format());
+    auto part = torch::conv2d(y, weight, out.defined() ? torch::Tensor() : conv.bias);
+    out = out.defined() ? out.add_(part) : part;
+    offset += c;
+  }
+  return out;
+}
+
+// A Transposed step's phase-major output y (N x 4C x (h+1) x (w+1)) holds one row and one column of
+// pixels beyond the 2h x 2w output on each side (phases with a = 1 in row 0 are output row -1, a = 0
+// in row h are row 2h; columns alike): zeroed, as the reference form's padding is.
+void zero_outside_output(torch::Tensor& y) {
+  const int64_t c = y.size(1) / 4, h = y.size(2) - 1, w = y.size(3) - 1;
+  y.narrow(1, 2 * c, 2 * c).narrow(2, 0, 1).zero_();  // a = 1
+  y.narrow(1, 0, 2 * c).narrow(2, h, 1).zero_();      // a = 0
+  for (int64_t q : {1, 3}) y.narrow(1, q * c, c).narrow(3, 0, 1).zero_();  // b = 1
+  for (int64_t q : {0, 2}) y.narrow(1, q * c, c).narrow(3, w, 1).zero_();  // b = 0
+}
+
 }  // namespace
 
 std::string to_string(UpsampleMode mode) {
@@ -99,6 +146,14 @@ UpsampleMode upsample_mode_from_string(const std::string& name) {
     if (to_string(mode) == name) return mode;
   throw std::invalid_argument("unknown upsample mode '" + name +
                               "' (expected pixel_shuffle, resize_conv or transposed)");
+}
+
+std::string to_string(HeadMode mode) { return mode == HeadMode::Conv3x3 ? "conv3x3" : "subpixel"; }
+
+HeadMode head_mode_from_string(const std::string& name) {
+  for (auto mode : {HeadMode::Conv3x3, HeadMode::Subpixel})
+    if (to_string(mode) == name) return mode;
+  throw std::invalid_argument("unknown head mode '" + name + "' (expected conv3x3 or subpixel)");
 }
 
 LrUpsampler lr_upsampler_from_string(const std::string& name) {
@@ -130,12 +185,17 @@ GeneratorImpl::GeneratorImpl(GeneratorOptions options) : options_(options) {
   validate(options_);
   const int64_t ngf = options_.ngf();
   const int64_t depth = options_.depth();
+  // An RGB head on `in` channels of 256x256 features (see HeadMode).
+  auto head_conv = [&](int64_t in) {
+    return options_.heads() == HeadMode::Subpixel ? nn::Conv2d(nn::Conv2dOptions(4 * in, 12, 1))
+                                                  : nn::Conv2d(nn::Conv2dOptions(in, 3, 3).padding(1));
+  };
 
   if (options_.lr_upsampler() == LrUpsampler::Learned) {
     lr_in_ = register_module("lr_in", nn::Conv2d(nn::Conv2dOptions(3, ngf, 3).padding(1)));
     lr_ups_ = register_module("lr_ups", nn::ModuleList());
     for (int64_t i = 0; i < kLrUpsamplerBlocks; ++i) lr_ups_->push_back(UpBlock(ngf, ngf, options_.upsample()));
-    lr_out_ = register_module("lr_out", nn::Conv2d(nn::Conv2dOptions(ngf, 3, 3).padding(1)));
+    lr_out_ = register_module("lr_out", head_conv(ngf));
   }
 
   enc_convs_ = register_module("enc_convs", nn::ModuleList());
@@ -166,9 +226,9 @@ GeneratorImpl::GeneratorImpl(GeneratorOptions options) : options_(options) {
     }
   };
   build_decoder("upper_ups", "upper_norms", kUpperDecoderSkips, upper_ups_, upper_norms_);
-  upper_out_ = register_module("upper_out", nn::Conv2d(nn::Conv2dOptions(ngf, 3, 3).padding(1)));
+  upper_out_ = register_module("upper_out", head_conv(ngf));
   build_decoder("lower_ups", "lower_norms", depth - 1, lower_ups_, lower_norms_);
-  lower_out_ = register_module("lower_out", nn::Conv2d(nn::Conv2dOptions(2 * ngf, 3, 3).padding(1)));
+  lower_out_ = register_module("lower_out", head_conv(2 * ngf));
 
   if (options_.residual()) {
     // Start close to bicubic upsampling: small corrections at first.
@@ -285,7 +345,8 @@ torch::Tensor GeneratorImpl::decode(nn::ModuleList& ups, nn::ModuleList& norms,
 }
 
 torch::Tensor GeneratorImpl::decode_fused(nn::ModuleList& ups, const std::vector<torch::Tensor>& encoded,
-                                          int64_t skips, int64_t front, const torch::Tensor& into) {
+                                          int64_t skips, int64_t front, const torch::Tensor& into,
+                                          bool last_as_phases) {
   namespace F = torch::nn::functional;
   const int64_t depth = options_.depth();
   auto x = torch::relu(encoded[depth - 1]);
@@ -300,6 +361,12 @@ torch::Tensor GeneratorImpl::decode_fused(nn::ModuleList& ups, const std::vector
     const int64_t out = block.mode == UpsampleMode::ResizeConv ? y.size(1) : y.size(1) / 4;
     const int64_t target = depth - 2 - j;
     const bool last = j == depth - 1;
+    if (last && last_as_phases && block.mode != UpsampleMode::ResizeConv) {
+      auto phases = y;  // this step's own buffer
+      phases.relu_();
+      if (block.mode == UpsampleMode::Transposed) zero_outside_output(phases);
+      return phases;
+    }
     const torch::Tensor skip = target >= 0 && j < skips ? encoded[target] : torch::Tensor();
     torch::Tensor next;
     int64_t offset = 0;
@@ -348,19 +415,38 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
   const auto net_input = input.to(net_dtype);
   // Inference without noise: activations, x2 interleaves and skip concatenations fused (decode_fused).
   const bool fused = batch_norms_folded_ && stage.strength <= 0.0;
+  const UpsampleMode mode = options_.upsample();
+  // Subpixel heads read the last x2 steps' phase-major conv outputs (no 256x256 feature maps).
+  const bool heads_on_phases = fused && options_.heads() == HeadMode::Subpixel && mode != UpsampleMode::ResizeConv;
+  // An RGB head on activated 256x256 features (the reference form of either head mode).
+  auto rgb = [&](nn::Conv2d& conv, const torch::Tensor& features) {
+    return options_.heads() == HeadMode::Subpixel ? subpixel_head(conv, features, mode) : conv->forward(features);
+  };
+  // head() of a Subpixel head's pixel blocks (subpixel_blocks_from_phases).
+  auto head_of_blocks = [&](const torch::Tensor& blocks) {
+    const int64_t shift = mode == UpsampleMode::Transposed ? 1 : 0;
+    if (options_.residual()) return add_shuffled(base, blocks, shift, /*clamp=*/!is_training());
+    auto image = torch::pixel_shuffle(blocks, 2);
+    return head(shift > 0 ? image.narrow(2, shift, kOutputSize).narrow(3, shift, kOutputSize) : image);
+  };
 
   GeneratorOutput out;
   if (options_.lr_upsampler() == LrUpsampler::Learned) {
     auto x = torch::leaky_relu(add_noise(lr_in_->forward(net_input), stage), kLeakySlope);
-    for (const auto& module : *lr_ups_) {
-      auto& block = *module->as<UpBlockImpl>();
-      if (fused && block.mode != UpsampleMode::ResizeConv) {  // activation and interleave in one pass
+    for (size_t i = 0; i < lr_ups_->size(); ++i) {
+      auto& block = *lr_ups_[i]->as<UpBlockImpl>();
+      if (heads_on_phases && i + 1 == lr_ups_->size()) {
+        auto phases = phase_major_conv(block, x);
+        torch::leaky_relu_(phases, kLeakySlope);
+        if (mode == UpsampleMode::Transposed) zero_outside_output(phases);
+        x = head_of_blocks(subpixel_blocks_from_phases(*lr_out_, {phases}, mode));
+      } else if (fused && block.mode != UpsampleMode::ResizeConv) {  // activation and interleave in one pass
         x = interleaved(phase_major_conv(block, x), block.mode, x.size(2), x.size(3), Activation::LeakyRelu);
       } else {
         x = torch::leaky_relu(upsample(block, x, stage), kLeakySlope);
       }
     }
-    out.lr_features = head(add_noise(lr_out_->forward(x), stage));
+    out.lr_features = heads_on_phases ? x : head(add_noise(rgb(lr_out_, x), stage));
   } else {
     out.lr_features = base;
   }
@@ -376,19 +462,26 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
     encoded.push_back(x);
   }
 
+  if (heads_on_phases) {  // fused decoders ending in their last step's phases
+    const auto upper = decode_fused(upper_ups_, encoded, kUpperDecoderSkips, 0, {}, /*last_as_phases=*/true);
+    if (!sharp_only) out.blurred = head_of_blocks(subpixel_blocks_from_phases(*upper_out_, {upper}, mode));
+    const auto lower = decode_fused(lower_ups_, encoded, options_.depth() - 1, 0, {}, /*last_as_phases=*/true);
+    out.sharp = head_of_blocks(subpixel_blocks_from_phases(*lower_out_, {lower, upper}, mode));
+    return out;
+  }
   if (fused) {  // fused decoders
     // One buffer ends both decoders: [lower's last features | I_f], through relu, the sharp head's input.
     const int64_t ngf = options_.ngf();
     auto both = decode_fused(upper_ups_, encoded, kUpperDecoderSkips, /*front=*/ngf, {});
-    if (!sharp_only) out.blurred = head(upper_out_->forward(both.narrow(1, ngf, ngf)));
+    if (!sharp_only) out.blurred = head(rgb(upper_out_, both.narrow(1, ngf, ngf)));
     decode_fused(lower_ups_, encoded, options_.depth() - 1, 0, /*into=*/both);
-    out.sharp = head(lower_out_->forward(both));
+    out.sharp = head(rgb(lower_out_, both));
     return out;
   }
   auto features = decode(upper_ups_, upper_norms_, encoded, kUpperDecoderSkips, stage);  // I_f
-  if (!sharp_only) out.blurred = head(add_noise(upper_out_->forward(torch::relu(features)), stage));
+  if (!sharp_only) out.blurred = head(add_noise(rgb(upper_out_, torch::relu(features)), stage));
   auto lower = decode(lower_ups_, lower_norms_, encoded, options_.depth() - 1, stage);
-  out.sharp = head(add_noise(lower_out_->forward(torch::relu(torch::cat({lower, features}, 1))), stage));
+  out.sharp = head(add_noise(rgb(lower_out_, torch::relu(torch::cat({lower, features}, 1))), stage));
   return out;
 }
 

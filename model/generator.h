@@ -27,6 +27,14 @@
 // with conv_transpose_4x4_stride2 below: 2.25x fewer multiply-adds per x2 step than PixelShuffle's
 // 3x3 conv to 4x channels (16 vs 36 per input pixel, input and output channel).
 //
+// Heads (`heads`): HeadMode::Conv3x3 (default; the shipped default model) turns a 256x256 feature map
+// into RGB with a 3x3 conv. HeadMode::Subpixel instead maps each 2x2 block of the last x2 step's
+// features (its four output phases) to that block's 2x2 RGB pixels with one 1x1 conv (4 C -> 12
+// channels) and a pixel shuffle, as ESPCN's output layer does. In inference (fused path) the
+// 256x256 feature maps are then never formed: the heads read the step's phase-major conv output
+// directly. For Transposed steps the blocks sit one pixel off the phase grid (rows 2u-1 and 2u come
+// from conv output row u), so the reference form pads the features by one zero pixel first.
+//
 // Noise ("w/ N" in the paper): when `NoiseSpec::strength` > 0, Gaussian noise of that standard
 // deviation is added after every convolution, drawn from a generator seeded with `NoiseSpec::seed`,
 // so the same seed gives the same output. Strength 0 adds nothing and the output is deterministic.
@@ -53,10 +61,18 @@ enum class LrUpsampler {
   Bicubic,  // ablation "model1"
 };
 
+// How the three 256x256 outputs (I_LRf, I_HRB, I_HR) are made from features (see above).
+enum class HeadMode {
+  Conv3x3,   // 3x3 conv on the 256x256 features
+  Subpixel,  // 1x1 conv from each 2x2 block's features to its 2x2 pixels, then pixel shuffle
+};
+
 std::string to_string(UpsampleMode mode);
 std::string to_string(LrUpsampler mode);
+std::string to_string(HeadMode mode);
 UpsampleMode upsample_mode_from_string(const std::string& name);  // throws std::invalid_argument
 LrUpsampler lr_upsampler_from_string(const std::string& name);   // throws std::invalid_argument
+HeadMode head_mode_from_string(const std::string& name);         // throws std::invalid_argument
 
 struct GeneratorOptions {
   // Base width: channels of the first encoder level and of I_f; deeper levels use up to 8x ngf.
@@ -67,6 +83,7 @@ struct GeneratorOptions {
   TORCH_ARG(UpsampleMode, upsample) = UpsampleMode::PixelShuffle;
   // Heads add their output to bicubic(I_LR) (see above); false = the paper's tanh heads.
   TORCH_ARG(bool, residual) = true;
+  TORCH_ARG(HeadMode, heads) = HeadMode::Conv3x3;
 };
 
 // Throws std::invalid_argument naming the bad field.
@@ -117,8 +134,10 @@ class GeneratorImpl : public torch::nn::Module {
   // decode() for folded norms and no noise; returns relu of its output. The last step writes its
   // channels after `front` unused ones of a new buffer, or, when `into` is defined, into its first
   // channels (the rest of `into` is left as it is).
+  // With `last_as_phases`, the last step's conv output is returned instead, phase-major and through
+  // relu (Subpixel heads), and `front` and `into` are unused.
   torch::Tensor decode_fused(torch::nn::ModuleList& ups, const std::vector<torch::Tensor>& encoded, int64_t skips,
-                             int64_t front, const torch::Tensor& into);
+                             int64_t front, const torch::Tensor& into, bool last_as_phases = false);
 
   GeneratorOptions options_;
   bool batch_norms_folded_ = false;

@@ -50,6 +50,7 @@ std::map<std::string, std::string> to_safetensors_metadata(const ModelMetadata& 
                              {"lr_upsampler", m.architecture.lr_upsampler},
                              {"upsample", m.architecture.upsample},
                              {"residual", m.architecture.residual},
+                             {"heads", m.architecture.heads},
                              {"input_size", 32},
                              {"output_size", 256}};
   const json crop = {{"center_dx", m.crop_rule.center_dx},
@@ -83,6 +84,7 @@ ModelMetadata from_safetensors_metadata(const std::map<std::string, std::string>
   m.architecture.lr_upsampler = get<std::string>(arch, "lr_upsampler", "architecture", source);
   m.architecture.upsample = get<std::string>(arch, "upsample", "architecture", source);
   m.architecture.residual = arch.contains("residual") ? get<bool>(arch, "residual", "architecture", source) : false;
+  m.architecture.heads = arch.contains("heads") ? get<std::string>(arch, "heads", "architecture", source) : "conv3x3";
   const json crop = parse_field(fields, "crop_rule", source);
   m.crop_rule.center_dx = get<double>(crop, "center_dx", "crop_rule", source);
   m.crop_rule.center_dy = get<double>(crop, "center_dy", "crop_rule", source);

@@ -6,7 +6,8 @@
 //   format_version  "1"
 //   architecture    {"name":"facesr-generator","ngf":16,"depth":8,"lr_upsampler":"learned",
 //                    "upsample":"pixel_shuffle","residual":true,"input_size":32,"output_size":256}
-//                   ("residual" absent = false: files written before the residual heads existed)
+//                   ("residual" absent = false: files written before the residual heads existed;
+//                    "heads":"subpixel" where not "conv3x3", which an absent "heads" means)
 //   crop_rule       {"center_dx":..,"center_dy":..,"side_scale":..}   (see CropRule)
 //   normalization   {"color":"RGB","layout":"NCHW","range":[-1,1],"from_uint8":"x/127.5-1"}
 //   training        JSON object filled by facesr-train (data, steps, losses, perceptual loss on/off)
@@ -36,6 +37,7 @@ struct Architecture {
   std::string lr_upsampler = "learned";  // "learned" | "bicubic" (ablation model1)
   std::string upsample = "pixel_shuffle";  // "pixel_shuffle" | "resize_conv" | "transposed"
   bool residual = true;                    // heads add to bicubic(I_LR) (generator.h)
+  std::string heads = "conv3x3";           // "conv3x3" | "subpixel" (generator.h, HeadMode)
 };
 
 struct ModelMetadata {

@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <type_traits>
@@ -193,6 +194,52 @@ torch::Tensor interleaved(const torch::Tensor& y, UpsampleMode mode, int64_t h, 
   auto result = torch::empty({y.size(0), y.size(1) / 4, 2 * h, 2 * w}, y.options().memory_format(y.suggest_memory_format()));
   interleave_phases(y, mode, result, activation);
   return result;
+}
+
+namespace {
+
+// add_shuffled's CPU loop: one output row (n, c, y) per task; blocks of `blocks` hold the pixels.
+template <typename T>
+void add_shuffled_rows(const torch::Tensor& out, const torch::Tensor& base, const torch::Tensor& blocks,
+                       int64_t shift, bool clamp) {
+  const int64_t c = out.size(1), h = out.size(2), w = out.size(3);
+  auto* o = out.data_ptr<float>();
+  const auto* b = base.data_ptr<float>();
+  const auto* y = static_cast<const T*>(blocks.data_ptr());
+  const int64_t b0 = base.stride(0), b1 = base.stride(1), b2 = base.stride(2), b3 = base.stride(3);
+  const int64_t y0 = blocks.stride(0), y1 = blocks.stride(1), y2 = blocks.stride(2), y3 = blocks.stride(3);
+  at::parallel_for(0, out.size(0) * c * h, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t n = row / (c * h), ch = row / h % c, py = row % h + shift;
+      const float* brow = b + n * b0 + ch * b1 + (row % h) * b2;
+      const T* yrow = y + n * y0 + (ch * 4 + py % 2 * 2) * y1 + py / 2 * y2;
+      float* orow = o + row * w;
+      for (int64_t x = 0; x < w; ++x) {
+        const int64_t px = x + shift;
+        float v = brow[x * b3] + static_cast<float>(yrow[(px % 2) * y1 + (px / 2) * y3]);
+        if (clamp) v = std::min(1.0f, std::max(-1.0f, v));
+        orow[x] = v;
+      }
+    }
+  });
+}
+
+}  // namespace
+
+torch::Tensor add_shuffled(const torch::Tensor& base, const torch::Tensor& blocks, int64_t shift, bool clamp) {
+  const bool loops = base.device().is_cpu() && blocks.device().is_cpu() && base.scalar_type() == torch::kFloat32 &&
+                     (blocks.scalar_type() == torch::kFloat32 || blocks.scalar_type() == torch::kBFloat16) &&
+                     !(torch::GradMode::is_enabled() && (base.requires_grad() || blocks.requires_grad()));
+  if (!loops) {
+    auto image = torch::pixel_shuffle(blocks, 2);
+    if (shift > 0) image = image.narrow(2, shift, base.size(2)).narrow(3, shift, base.size(3));
+    auto sum = base + image.to(base.scalar_type());
+    return clamp ? sum.clamp(-1.0, 1.0) : sum;
+  }
+  auto out = torch::empty(base.sizes(), base.options().memory_format(at::MemoryFormat::Contiguous));
+  if (blocks.scalar_type() == torch::kBFloat16) add_shuffled_rows<c10::BFloat16>(out, base, blocks, shift, clamp);
+  else add_shuffled_rows<float>(out, base, blocks, shift, clamp);
+  return out;
 }
 
 }  // namespace upsample_ops

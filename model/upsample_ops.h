@@ -32,4 +32,11 @@ void interleave_phases(const torch::Tensor& y, UpsampleMode mode, const torch::T
 // activation; h x w is the step's input size.
 torch::Tensor interleaved(const torch::Tensor& y, UpsampleMode mode, int64_t h, int64_t w, Activation activation);
 
+// base (N x C x H x W, float) + the image whose 2x2 pixel blocks `blocks` holds (N x 4C x h' x w',
+// pixel_shuffle's channel order c * 4 + 2r + s; the image is pixel_shuffle(blocks) with `shift`
+// pixels cropped from the top and left, and H x W kept), clamped to [-1, 1] when `clamp`: the
+// residual Subpixel heads in one pass instead of shuffle, crop, conversion, sum and clamp. New NCHW
+// tensor. CPU loops for float32 / bf16 blocks, ATen elsewhere (and where gradients are needed).
+torch::Tensor add_shuffled(const torch::Tensor& base, const torch::Tensor& blocks, int64_t shift, bool clamp);
+
 }  // namespace facesr::upsample_ops

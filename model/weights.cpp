@@ -48,6 +48,7 @@ GeneratorOptions generator_options(const Architecture& a) {
     options.lr_upsampler(lr_upsampler_from_string(a.lr_upsampler));
     options.upsample(upsample_mode_from_string(a.upsample));
     options.residual(a.residual);
+    options.heads(head_mode_from_string(a.heads));
     validate(options);
     return options;
   } catch (const std::invalid_argument& e) {
@@ -57,7 +58,7 @@ GeneratorOptions generator_options(const Architecture& a) {
 
 Architecture architecture_of(const GeneratorOptions& options) {
   return {options.ngf(), options.depth(), to_string(options.lr_upsampler()),
-          to_string(options.upsample()), options.residual()};
+          to_string(options.upsample()), options.residual(), to_string(options.heads())};
 }
 
 void save_generator(const std::string& path, GeneratorImpl& generator, ModelMetadata metadata,

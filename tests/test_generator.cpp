@@ -107,6 +107,53 @@ TEST(Generator, LowPrecisionWeightsKeepFloat32OutputsClose) {
 
 // Folding also switches noiseless inference to the fused decoders (decode_fused), so this compares
 // them with the plain decoders too, in both memory layouts.
+// Subpixel heads: the inference path (heads on the last steps' phase-major conv outputs, no 256x256
+// feature maps; residual heads: shuffle, crop, sum and clamp in one loop) against the reference (pad,
+// pixel unshuffle, 1x1 conv, pixel shuffle) in every branch, per upsampling mode, tanh and residual
+// heads, in NCHW and channels-last. Randomized heads, so every output pixel shows its head (a wrong
+// phase order or a border missed by the zeroing of the Transposed form would show at once).
+TEST(Generator, SubpixelHeadsOnPhasesMatchTheReferenceForm) {
+  for (bool residual : {false, true})
+  for (auto mode : {facesr::UpsampleMode::PixelShuffle, facesr::UpsampleMode::ResizeConv, facesr::UpsampleMode::Transposed}) {
+    torch::manual_seed(9);
+    Generator g(GeneratorOptions().ngf(8).upsample(mode).residual(residual).heads(facesr::HeadMode::Subpixel));
+    randomize_norms(g);
+    torch::NoGradGuard no_grad;
+    for (auto& p : g->named_parameters())
+      if (p.key().find("_out.") != std::string::npos) p.value().normal_(0.0, 0.5);
+    g->eval();
+    const auto input = random_input(2, 10);
+    const auto reference = g->forward(input);
+    ASSERT_GT(reference.sharp.std().item<double>(), 0.05) << "a flat output would test nothing";
+    g->fold_batch_norms();
+    const auto phases = g->forward(input);
+    facesr::to_channels_last(*g);
+    const auto channels_last = g->forward(input.contiguous(at::MemoryFormat::ChannelsLast));
+    for (const auto* out : {&phases, &channels_last}) {
+      const auto name = facesr::to_string(mode) + (residual ? " residual" : " tanh") +
+                        (out == &phases ? " NCHW" : " channels-last");
+      EXPECT_LT((reference.lr_features - out->lr_features).abs().max().item<double>(), 1e-4) << name;
+      EXPECT_LT((reference.blurred - out->blurred).abs().max().item<double>(), 1e-4) << name;
+      EXPECT_LT((reference.sharp - out->sharp).abs().max().item<double>(), 1e-4) << name;
+    }
+    g->to(torch::kBFloat16);  // the engine's CPU precision: the loops' bf16 path
+    const auto bf16 = g->forward(input.contiguous(at::MemoryFormat::ChannelsLast));
+    const auto diff = (reference.sharp - bf16.sharp).abs();
+    EXPECT_LT(diff.mean().item<double>(), 0.01) << facesr::to_string(mode) << " bf16";
+    EXPECT_LT(diff.max().item<double>(), 0.1) << facesr::to_string(mode) << " bf16";
+  }
+}
+
+TEST(Generator, HeadModesHaveTheirWeightShapes) {
+  Generator conv(GeneratorOptions().ngf(4));
+  Generator subpixel(GeneratorOptions().ngf(4).heads(facesr::HeadMode::Subpixel));
+  EXPECT_EQ(conv->named_parameters()["lower_out.weight"].sizes(), (std::vector<int64_t>{3, 8, 3, 3}));
+  EXPECT_EQ(subpixel->named_parameters()["lower_out.weight"].sizes(), (std::vector<int64_t>{12, 32, 1, 1}));
+  EXPECT_EQ(subpixel->named_parameters()["lr_out.weight"].sizes(), (std::vector<int64_t>{12, 16, 1, 1}));
+  EXPECT_EQ(facesr::head_mode_from_string("subpixel"), facesr::HeadMode::Subpixel);
+  EXPECT_THROW(facesr::head_mode_from_string("conv1x1"), std::invalid_argument);
+}
+
 TEST(Generator, FoldedBatchNormsAndFusedDecodersGiveTheSameOutputs) {
   for (auto mode : {facesr::UpsampleMode::PixelShuffle, facesr::UpsampleMode::ResizeConv, facesr::UpsampleMode::Transposed}) {
     torch::manual_seed(5);

@@ -55,6 +55,11 @@ int main(int argc, char** argv) {
                  "transposed (the paper's 4x4 stride-2 transposed conv: 2.25x fewer multiply-adds, 1.4x faster "
                  "inference at ngf 16 here) or resize_conv")
       ->check(CLI::IsMember({"pixel_shuffle", "transposed", "resize_conv"}));
+  std::string heads = "conv3x3";
+  app.add_option("--heads", heads,
+                 "how the 256x256 outputs are made: conv3x3 (3x3 conv on 256x256 features; the default model) or "
+                 "subpixel (1x1 conv from each 2x2 block's features to its pixels: no 256x256 feature maps at inference)")
+      ->check(CLI::IsMember({"conv3x3", "subpixel"}));
   bool residual = false;
   app.add_flag("--residual", residual,
                "residual heads over bicubic(I_LR) instead of the paper's tanh heads: starts at bicubic quality "
@@ -83,6 +88,7 @@ int main(int argc, char** argv) {
 
   try {
     o.generator.ngf(ngf).depth(depth).residual(residual).upsample(facesr::upsample_mode_from_string(upsample));
+    o.generator.heads(facesr::head_mode_from_string(heads));
     if (augmentation == "flip") o.augment = facesr::flips_only();
     if (augmentation == "none") o.augment = facesr::no_augmentation();
     if (ablation == "model1") o.generator.lr_upsampler(facesr::LrUpsampler::Bicubic);

@@ -51,6 +51,7 @@ json config_of(const TrainOptions& o) {
           {"lr_upsampler", to_string(o.generator.lr_upsampler())},
           {"upsample", to_string(o.generator.upsample())},
           {"residual", o.generator.residual()},
+          {"heads", to_string(o.generator.heads())},
           {"ndf", o.ndf},
           {"adversarial", o.adversarial == Adversarial::Both ? "global+local"
                           : o.adversarial == Adversarial::GlobalOnly ? "global (model3)" : "none (model2)"},
@@ -141,10 +142,13 @@ void load_checkpoint(State& s, const TrainOptions& o, torch::Device device) {
   archive.read("config", config);
   const json saved = json::parse(config.toStringRef());
   const json now = config_of(o);
-  for (const char* key : {"ngf", "depth", "lr_upsampler", "upsample", "residual", "ndf"})
-    if (saved.value(key, json()) != now[key])
-      throw std::runtime_error(path.string() + ": checkpoint has " + key + " = " + saved.value(key, json()).dump() +
-                               ", the options say " + now[key].dump() + "; resume with the same architecture");
+  for (const char* key : {"ngf", "depth", "lr_upsampler", "upsample", "residual", "heads", "ndf"}) {
+    // Checkpoints from before the head modes had conv3x3 heads.
+    const json was = saved.value(key, std::string(key) == "heads" ? json("conv3x3") : json());
+    if (was != now[key])
+      throw std::runtime_error(path.string() + ": checkpoint has " + key + " = " + was.dump() + ", the options say " +
+                               now[key].dump() + "; resume with the same architecture");
+  }
   torch::serialize::InputArchive g, dg, dl, og, odg, odl;
   archive.read("generator", g);
   archive.read("global_d", dg);
