@@ -6,7 +6,8 @@
 //                  folded (and so the fused decoders); then through facesr::Engine (as the element
 //                  runs it: precision auto, folded, fused, sharp output only, malloc keeping freed
 //                  memory): ngf 16 (PixelShuffle upsampling, random weights), ngf 16 with the paper's
-//                  transposed-conv upsampling (random weights), the shipped default model (ngf 8)
+//                  transposed-conv upsampling (random weights), the same with subpixel heads
+//                  (generator.h, HeadMode; random weights), the shipped default model (ngf 8)
 //                                                                                  target <= 8 ms
 //   2. Element on an 854x480 25 fps I420 stream with 2 real faces (dlib's "johns" chips, 40 and 48 px
 //      wide, moving back and forth 1-2 px a frame over a blurred-noise background), the default detector (haar,
@@ -17,7 +18,8 @@
 //      both programs).
 //
 // Run: tests/bench/speed.sh [BUILD_DIR]   or   meson test --benchmark -C BUILD speed
-// Arguments: DEFAULT_MODEL NGF16_MODEL NGF16_TRANSPOSED_MODEL [--frames N] [--generator-only];
+// Arguments: DEFAULT_MODEL NGF16_MODEL NGF16_TRANSPOSED_MODEL NGF16_TRANSPOSED_SUBPIXEL_MODEL [--frames N]
+// [--generator-only];
 // GST_PLUGIN_PATH must hold the build's plugin.
 // Timings on shared machines drift +-30% between runs: compare rows of one run only.
 #include <gst/app/gstappsrc.h>
@@ -277,12 +279,15 @@ int main(int argc, char** argv) {
     else if (std::string(argv[i]) == "--generator-only") generator_only = true;
     else models.push_back(argv[i]);
   }
-  if (models.size() != 3) {
-    std::fprintf(stderr, "usage: %s DEFAULT_MODEL NGF16_MODEL NGF16_TRANSPOSED_MODEL [--frames N] [--generator-only]\n",
+  if (models.size() != 4) {
+    std::fprintf(stderr,
+                 "usage: %s DEFAULT_MODEL NGF16_MODEL NGF16_TRANSPOSED_MODEL NGF16_TRANSPOSED_SUBPIXEL_MODEL "
+                 "[--frames N] [--generator-only]\n",
                  argv[0]);
     return 2;
   }
-  const std::string default_model = models[0], ngf16_model = models[1], ngf16_transposed_model = models[2];
+  const std::string default_model = models[0], ngf16_model = models[1], ngf16_transposed_model = models[2],
+                    ngf16_subpixel_model = models[3];
   std::printf("facesr speed (issue #7), one run; ratio = speed-up over the row's baseline (same run).\n"
               "CPU threads %d for the generator rows; the element uses all cores (threads=0).\n\n", kThreads);
   std::printf("| %-10s | %-58s | %-16s | %7s | %-9s |\n", "figure", "configuration", "value", "ratio", "target");
@@ -301,6 +306,8 @@ int main(int argc, char** argv) {
     std::string description;
     for (const auto& [label, path] : {std::pair{std::string("ngf 16 via Engine"), ngf16_model},
                                       std::pair{std::string("ngf 16 transposed via Engine"), ngf16_transposed_model},
+                                      std::pair{std::string("ngf 16 transposed, subpixel heads, via Engine"),
+                                                ngf16_subpixel_model},
                                       std::pair{std::string("default model via Engine"), default_model}}) {
       const double ms = engine_ms(path, &description);
       print_row("generator", label + " (" + description + ")", ms, base, "ms/face", "<= 8", true);
