@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -20,6 +22,7 @@ struct Engine::Impl {
   Precision precision = Precision::Float32;
   int threads = 1;
   int max_batch = 16;
+  bool parallel_faces = true;
   std::mutex mutex;
 
   torch::Device torch_device() const { return device == Device::Cuda ? torch::kCUDA : torch::kCPU; }
@@ -33,6 +36,9 @@ struct Engine::Impl {
     return torch::kFloat32;
   }
   void run_batch(const ImageView* crops, const MutableImageView* results, std::size_t count,
+                 const EnhanceParams& params, std::size_t first);
+  // run_batch over faces [first, first + count) in up to `threads` parts side by side (parallel_faces).
+  void run_parts(const ImageView* crops, const MutableImageView* results, std::size_t count,
                  const EnhanceParams& params, std::size_t first);
 };
 
@@ -150,6 +156,7 @@ std::unique_ptr<Engine> Engine::open(const std::string& weights_path, const Engi
   Impl& impl = *engine->impl_;
   impl.path = weights_path;
   impl.max_batch = options.max_batch;
+  impl.parallel_faces = options.parallel_faces;
   impl.precision = options.precision;
   impl.threads = options.threads > 0 ? options.threads
                                      : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -202,6 +209,34 @@ void Engine::Impl::run_batch(const ImageView* crops, const MutableImageView* res
   if (params.blurred != nullptr) tensor_to_images(output.blurred, params.blurred + first);
 }
 
+void Engine::Impl::run_parts(const ImageView* crops, const MutableImageView* results, std::size_t count,
+                             const EnhanceParams& params, std::size_t first) {
+  const std::size_t parts = std::min<std::size_t>(static_cast<std::size_t>(threads), count);
+  // LibTorch's thread count is process-wide: 1 while the parts run (each new thread takes it up on
+  // its first parallel loop), the Engine's again afterwards, also after an error.
+  at::set_num_threads(1);
+  struct Restore {
+    int threads;
+    ~Restore() { at::set_num_threads(threads); }
+  } restore{threads};
+  std::vector<std::exception_ptr> errors(parts);
+  auto run_part = [&](std::size_t k) {
+    try {
+      c10::InferenceMode inference;
+      const std::size_t begin = first + count * k / parts, end = first + count * (k + 1) / parts;
+      run_batch(crops, results, end - begin, params, begin);
+    } catch (...) {
+      errors[k] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> workers;
+  for (std::size_t k = 1; k < parts; ++k) workers.emplace_back(run_part, k);
+  run_part(0);
+  for (auto& worker : workers) worker.join();
+  for (const auto& error : errors)
+    if (error) std::rethrow_exception(error);
+}
+
 void Engine::enhance(const ImageView* crops, const MutableImageView* results, std::size_t count,
                      const EnhanceParams& params) {
   if (count == 0) return;
@@ -219,9 +254,13 @@ void Engine::enhance(const ImageView* crops, const MutableImageView* results, st
   try {
     if (at::get_num_threads() != impl_->threads) at::set_num_threads(impl_->threads);
     c10::InferenceMode inference;
+    // Noise stays one draw per batch (its seed is offset by the batch's first face).
+    const bool parallel = impl_->parallel_faces && impl_->device == Device::Cpu && impl_->threads > 1 &&
+                          params.noise == 0.0f;
     for (std::size_t first = 0; first < count; first += impl_->max_batch) {
       const std::size_t n = std::min<std::size_t>(impl_->max_batch, count - first);
-      impl_->run_batch(crops, results, n, params, first);
+      if (parallel && n > 1) impl_->run_parts(crops, results, n, params, first);
+      else impl_->run_batch(crops, results, n, params, first);
     }
   } catch (const c10::Error& e) {
     throw internal("enhance", e);

@@ -123,6 +123,34 @@ TEST(Engine, BatchOfOneEqualsBatchOfEight) {
   EXPECT_LE(max_diff, 1);
 }
 
+// EngineOptions::parallel_faces: 5 faces (parts of 2 and 3 on the 2 threads), sharp and blurred
+// outputs, against the same engine running each batch whole.
+TEST(Engine, ParallelFacesGiveTheResultsOfOneBatch) {
+  auto open = [](bool parallel) {
+    facesr::EngineOptions options;
+    options.device = facesr::Device::Cpu;
+    options.threads = 2;
+    options.precision = facesr::Precision::Float32;
+    options.parallel_faces = parallel;
+    return Engine::open(FACESR_TEST_MODEL, options);
+  };
+  Faces faces(5, 7);
+  Results whole(5), whole_blurred(5), parts(5), parts_blurred(5);
+  facesr::EnhanceParams params;
+  params.blurred = whole_blurred.views.data();
+  open(false)->enhance(faces.views.data(), whole.views.data(), 5, params);
+  params.blurred = parts_blurred.views.data();
+  open(true)->enhance(faces.views.data(), parts.views.data(), 5, params);
+  auto max_diff = [](const Results& a, const Results& b) {
+    int diff = 0;
+    for (std::size_t k = 0; k < a.pixels.size(); ++k) diff = std::max(diff, std::abs(int(a.pixels[k]) - int(b.pixels[k])));
+    return diff;
+  };
+  EXPECT_LE(max_diff(whole, parts), 1);
+  EXPECT_LE(max_diff(whole_blurred, parts_blurred), 1);
+  EXPECT_NE(whole.pixels, whole_blurred.pixels) << "the blurred results are their own";
+}
+
 namespace {
 // The same seed gives the same noisy faces, another seed others, and noise changes the faces.
 void expect_noise_is_seeded(Engine& engine, const std::string& label) {

@@ -7,7 +7,9 @@
 //                  runs it: precision auto, folded, fused, sharp output only, malloc keeping freed
 //                  memory): ngf 16 (PixelShuffle upsampling, random weights), ngf 16 with the paper's
 //                  transposed-conv upsampling (random weights), the same with subpixel heads
-//                  (generator.h, HeadMode; random weights), the shipped default model (ngf 8)
+//                  (generator.h, HeadMode; random weights), the shipped default model (ngf 8); the
+//                  last two also with the faces of a batch side by side (EngineOptions::parallel_faces,
+//                  the default; the other rows run them serially, as before)
 //                                                                                  target <= 8 ms
 //   2. Element on an 854x480 25 fps I420 stream with 2 real faces (dlib's "johns" chips, 40 and 48 px
 //      wide, moving back and forth 1-2 px a frame over a blurred-noise background), the default detector (haar,
@@ -30,6 +32,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
+#include <tuple>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -86,10 +89,11 @@ double generator_ms(const GeneratorSetup& setup) {
   return ms_per_face([&] { g->forward(input); });
 }
 
-double engine_ms(const std::string& model, std::string* description) {
+double engine_ms(const std::string& model, std::string* description, bool parallel_faces = true) {
   facesr::EngineOptions options;
   options.device = facesr::Device::Cpu;
   options.threads = kThreads;
+  options.parallel_faces = parallel_faces;
   auto engine = facesr::Engine::open(model, options);
   *description = "ngf " + std::to_string(engine->metadata().architecture.ngf) + ", " + engine->device_description();
   std::vector<uint8_t> crops(kBatch * 32 * 32 * 3), results(kBatch * 256 * 256 * 3);
@@ -304,12 +308,14 @@ int main(int argc, char** argv) {
     print_row("generator", "ngf 16 bf16 channels-last, folded + fused",
               generator_ms({true, torch::kBFloat16, UpsampleMode::PixelShuffle, true}), base, "ms/face", "<= 8", true);
     std::string description;
-    for (const auto& [label, path] : {std::pair{std::string("ngf 16 via Engine"), ngf16_model},
-                                      std::pair{std::string("ngf 16 transposed via Engine"), ngf16_transposed_model},
-                                      std::pair{std::string("ngf 16 transposed, subpixel heads, via Engine"),
-                                                ngf16_subpixel_model},
-                                      std::pair{std::string("default model via Engine"), default_model}}) {
-      const double ms = engine_ms(path, &description);
+    for (const auto& [label, path, parallel] :
+         {std::tuple{std::string("ngf 16 via Engine, faces serial"), ngf16_model, false},
+          std::tuple{std::string("ngf 16 transposed via Engine, faces serial"), ngf16_transposed_model, false},
+          std::tuple{std::string("ngf 16 transposed, subpixel heads, via Engine, faces serial"), ngf16_subpixel_model, false},
+          std::tuple{std::string("ngf 16 transposed, subpixel heads, via Engine"), ngf16_subpixel_model, true},
+          std::tuple{std::string("default model via Engine, faces serial"), default_model, false},
+          std::tuple{std::string("default model via Engine"), default_model, true}}) {
+      const double ms = engine_ms(path, &description, parallel);
       print_row("generator", label + " (" + description + ")", ms, base, "ms/face", "<= 8", true);
     }
   } catch (const std::exception& e) {
