@@ -196,6 +196,53 @@ torch::Tensor interleaved(const torch::Tensor& y, UpsampleMode mode, int64_t h, 
   return result;
 }
 
+// HeadMode::Subpixel, reference form (training, noise, ResizeConv): the activated 2h x 2w features'
+// 2x2 blocks (for Transposed steps: of the features padded by one zero pixel) through the 1x1 conv
+// to 12 channels, pixel-shuffled back to 2h x 2w.
+torch::Tensor subpixel_head(torch::nn::Conv2d& conv, const torch::Tensor& features, UpsampleMode mode) {
+  namespace F = torch::nn::functional;
+  const bool shifted = mode == UpsampleMode::Transposed;
+  const auto blocks = torch::pixel_unshuffle(shifted ? F::pad(features, F::PadFuncOptions({1, 1, 1, 1})) : features, 2);
+  auto out = torch::pixel_shuffle(conv->forward(blocks), 2);
+  return shifted ? out.narrow(2, 1, out.size(2) - 2).narrow(3, 1, out.size(3) - 2) : out;
+}
+
+// The same before its pixel shuffle and crop (see add_shuffled), from the phase-major conv outputs
+// of the features' x2 steps (already activated; several: the parts of a channel concatenation, in
+// order), without forming the 2h x 2w features: the 1x1 conv's input channels are permuted to each
+// output's phase-major order. A pixel block of the reference holds phase p = 2r + s in channel
+// k * 4 + p; phase-major output channel q * C + k holds phase q, which is p for PixelShuffle and
+// 3 - q for Transposed (rows 2u-1, 2u of output row u).
+torch::Tensor subpixel_blocks_from_phases(torch::nn::Conv2dImpl& conv, const std::vector<torch::Tensor>& phases,
+                                          UpsampleMode mode) {
+  const bool shifted = mode == UpsampleMode::Transposed;
+  torch::Tensor out;
+  int64_t offset = 0;
+  for (const auto& y : phases) {
+    const int64_t c = y.size(1) / 4;
+    std::vector<int64_t> index(4 * c);
+    for (int64_t q = 0; q < 4; ++q)
+      for (int64_t k = 0; k < c; ++k) index[q * c + k] = (offset + k) * 4 + (shifted ? 3 - q : q);
+    const auto weight = conv.weight.index_select(1, torch::tensor(index, torch::TensorOptions().device(y.device())))
+                            .contiguous(conv.weight.suggest_memory_format());
+    auto part = torch::conv2d(y, weight, out.defined() ? torch::Tensor() : conv.bias);
+    out = out.defined() ? out.add_(part) : part;
+    offset += c;
+  }
+  return out;
+}
+
+// A Transposed step's phase-major output y (N x 4C x (h+1) x (w+1)) holds one row and one column of
+// pixels beyond the 2h x 2w output on each side (phases with a = 1 in row 0 are output row -1, a = 0
+// in row h are row 2h; columns alike): zeroed, as the reference form's padding is.
+void zero_outside_output(torch::Tensor& y) {
+  const int64_t c = y.size(1) / 4, h = y.size(2) - 1, w = y.size(3) - 1;
+  y.narrow(1, 2 * c, 2 * c).narrow(2, 0, 1).zero_();  // a = 1
+  y.narrow(1, 0, 2 * c).narrow(2, h, 1).zero_();      // a = 0
+  for (int64_t q : {1, 3}) y.narrow(1, q * c, c).narrow(3, 0, 1).zero_();  // b = 1
+  for (int64_t q : {0, 2}) y.narrow(1, q * c, c).narrow(3, w, 1).zero_();  // b = 0
+}
+
 namespace {
 
 // add_shuffled's CPU loop: one output row (n, c, y) per task; blocks of `blocks` hold the pixels.

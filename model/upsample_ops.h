@@ -32,6 +32,21 @@ void interleave_phases(const torch::Tensor& y, UpsampleMode mode, const torch::T
 // activation; h x w is the step's input size.
 torch::Tensor interleaved(const torch::Tensor& y, UpsampleMode mode, int64_t h, int64_t w, Activation activation);
 
+// HeadMode::Subpixel (generator.h). The reference form (training, noise, ResizeConv): activated
+// features (N x C x 2h x 2w) -> N x 3 x 2h x 2w through the 1x1 `conv` (4C -> 12) on 2x2 pixel blocks;
+// for Transposed steps the blocks are those of the features padded by one zero pixel.
+torch::Tensor subpixel_head(torch::nn::Conv2d& conv, const torch::Tensor& features, UpsampleMode mode);
+
+// The same before its pixel shuffle and crop (add_shuffled does those), from the activated
+// phase-major conv outputs of the features' x2 steps (several: the parts of a channel concatenation,
+// in order), without forming the features.
+torch::Tensor subpixel_blocks_from_phases(torch::nn::Conv2dImpl& conv, const std::vector<torch::Tensor>& phases,
+                                          UpsampleMode mode);
+
+// Zeroes the row and column beyond the 2h x 2w output on each side that a Transposed step's
+// phase-major output (N x 4C x (h+1) x (w+1)) holds, as subpixel_head's padding does.
+void zero_outside_output(torch::Tensor& y);
+
 // base (N x C x H x W, float) + the image whose 2x2 pixel blocks `blocks` holds (N x 4C x h' x w',
 // pixel_shuffle's channel order c * 4 + 2r + s; the image is pixel_shuffle(blocks) with `shift`
 // pixels cropped from the top and left, and H x W kept), clamped to [-1, 1] when `clamp`: the
