@@ -59,7 +59,7 @@ struct EngineOptions {
   // CPU only, glibc only, process-wide: let malloc keep freed memory for reuse (mallopt:
   // no mmap in the main heap, no trimming) instead of returning each batch's tensors to the OS and
   // taking page faults on the next batch: the default model (ngf 8) 1.25-1.57x faster per batch here,
-  // ngf 16 (transposed) 1.13x (bench-engine-memory). The process then keeps its peak heap (the
+  // ngf 16 (transposed) 1.24-1.38x (bench-engine-memory). The process then keeps its peak heap (the
   // engine's working set: tens of MB at batch 8).
   bool keep_freed_memory = true;
   // CPU, threads >= 2, no noise: a batch's faces are split into `threads` parts run side by side,

@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"F32", "F16", "BF16"}));
   app.add_flag("--keep-freed-memory,!--return-freed-memory", o.keep_freed_memory,
                "CPU: malloc keeps freed memory for the next step instead of returning it to the OS (default; "
-               "phase-2 steps 1.13x faster at ngf 16 here; the process keeps its peak memory)");
+               "steps 1.1-1.25x faster at ngf 16 here; the process keeps its peak memory)");
   app.add_flag("--quiet", o.quiet, "no progress bar");
   CLI11_PARSE(app, argc, argv);
 

@@ -39,7 +39,7 @@ struct TrainOptions {
   std::string vgg19;             // torchvision vgg19-*.pth; empty: no perceptual loss (said in logs and metadata)
   std::string device = "auto";   // auto | cpu | cuda
   int threads = 0;               // CPU threads; 0 = all cores
-  bool keep_freed_memory = true; // CPU: malloc keeps freed memory (process_memory.h); phase 2 1.13x here
+  bool keep_freed_memory = true; // CPU: malloc keeps freed memory (process_memory.h); steps 1.1-1.25x here
   GeneratorOptions generator;    // ngf, depth, bicubic upsampler (model1), residual heads (on here;
                                  // facesr-train's CLI defaults to the paper's tanh heads and flips only)
   int64_t ndf = 64;              // discriminator width
