@@ -5,8 +5,8 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
-#include <vector>
 
+#include "crop_batch.h"
 #include "engine.h"
 
 int main(int argc, char** argv) {
@@ -21,20 +21,13 @@ int main(int argc, char** argv) {
     options.keep_freed_memory = std::string(argv[2]) == "on";
     auto engine = facesr::Engine::open(argv[1], options);
     constexpr int kFaces = 8;
-    std::vector<uint8_t> in(kFaces * 32 * 32 * 3), out(kFaces * 256 * 256 * 3);
-    for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<uint8_t>((i * 2654435761u) >> 24);
-    std::vector<facesr::ImageView> crops;
-    std::vector<facesr::MutableImageView> results;
-    for (int f = 0; f < kFaces; ++f) {
-      crops.push_back({in.data() + f * 32 * 32 * 3, 32, 32, 32 * 3});
-      results.push_back({out.data() + f * 256 * 256 * 3, 256, 256, 256 * 3});
-    }
-    for (int i = 0; i < 3; ++i) engine->enhance(crops.data(), results.data(), kFaces);  // warm-up
+    facesr::bench::CropBatch batch(kFaces);
+    for (int i = 0; i < 3; ++i) batch.enhance(*engine);  // warm-up
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
     int calls = 0;
     while (std::chrono::duration<double>(Clock::now() - start).count() < 4.0) {
-      engine->enhance(crops.data(), results.data(), kFaces);
+      batch.enhance(*engine);
       ++calls;
     }
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count() / calls / kFaces;

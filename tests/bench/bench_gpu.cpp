@@ -21,6 +21,7 @@
 
 #include "dataset.h"
 #include "degradation.h"
+#include "crop_batch.h"
 #include "engine.h"
 #include "generator.h"
 
@@ -86,20 +87,13 @@ void bench_engine(const std::string& weights) {
   std::printf("\n2. engine, %s: enhance() of 8 crops, host memory in and out\n", weights.c_str());
   std::printf("%-6s %-40s %12s %12s\n", "type", "device", "ms/call", "faces/s");
   constexpr int kFaces = 8;
-  std::vector<uint8_t> in(kFaces * 32 * 32 * 3), out(kFaces * 256 * 256 * 3);
-  for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<uint8_t>((i * 2654435761u) >> 24);
-  std::vector<facesr::ImageView> crops;
-  std::vector<facesr::MutableImageView> results;
-  for (int f = 0; f < kFaces; ++f) {
-    crops.push_back({in.data() + f * 32 * 32 * 3, 32, 32, 32 * 3});
-    results.push_back({out.data() + f * 256 * 256 * 3, 256, 256, 256 * 3});
-  }
+  facesr::bench::CropBatch batch(kFaces);
   for (auto precision : {facesr::Precision::Float32, facesr::Precision::BFloat16, facesr::Precision::Float16}) {
     facesr::EngineOptions options;
     options.device = facesr::Device::Cuda;
     options.precision = precision;
     auto engine = facesr::Engine::open(weights, options);
-    const double s = median_seconds([&] { engine->enhance(crops.data(), results.data(), kFaces); });
+    const double s = median_seconds([&] { batch.enhance(*engine); });
     std::printf("%-6s %-40s %12.3f %12.0f\n", facesr::to_string(precision).c_str(),
                 engine->device_description().c_str(), 1e3 * s, kFaces / s);
     std::fflush(stdout);

@@ -44,6 +44,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "crop_batch.h"
 #include "engine.h"
 #include "generator.h"
 
@@ -93,30 +94,20 @@ double generator_ms(const GeneratorSetup& setup) {
   return ms_per_face([&] { g->forward(input); });
 }
 
-// One engine on 8 random crops, as the element runs it (precision auto, CPU, kThreads).
+// One engine on 8 crops, as the element runs it (precision auto, CPU, kThreads).
 struct EngineRow {
-  EngineRow(const std::string& model, bool parallel_faces) : crops(kBatch * 32 * 32 * 3), results(kBatch * 256 * 256 * 3) {
+  EngineRow(const std::string& model, bool parallel_faces) : batch(kBatch) {
     facesr::EngineOptions options;
     options.device = facesr::Device::Cpu;
     options.threads = kThreads;
     options.parallel_faces = parallel_faces;
     engine = facesr::Engine::open(model, options);
     description = "ngf " + std::to_string(engine->metadata().architecture.ngf) + ", " + engine->device_description();
-    cv::RNG rng(3);
-    rng.fill(cv::Mat(1, static_cast<int>(crops.size()), CV_8U, crops.data()), cv::RNG::UNIFORM, 0, 256);
-    for (int i = 0; i < kBatch; ++i) {
-      in.push_back({crops.data() + i * 32 * 32 * 3, 32, 32, 32 * 3});
-      out.push_back({results.data() + i * 256 * 256 * 3, 256, 256, 256 * 3});
-    }
   }
-  double ms_per_face(double seconds) {
-    return ::ms_per_face([&] { engine->enhance(in.data(), out.data(), kBatch); }, seconds);
-  }
+  double ms_per_face(double seconds) { return ::ms_per_face([&] { batch.enhance(*engine); }, seconds); }
   std::unique_ptr<facesr::Engine> engine;
   std::string description;
-  std::vector<uint8_t> crops, results;
-  std::vector<facesr::ImageView> in;
-  std::vector<facesr::MutableImageView> out;
+  facesr::bench::CropBatch batch;
 };
 
 // The engine rows' median ms/face over `rounds` rounds, each row measured once per round in turn,
