@@ -316,8 +316,7 @@ torch::Tensor GeneratorImpl::decode_fused(nn::ModuleList& ups, const std::vector
     const bool last = j == depth - 1;
     if (last && last_as_phases && block.mode != UpsampleMode::ResizeConv) {
       auto phases = y;  // this step's own buffer
-      phases.relu_();
-      if (block.mode == UpsampleMode::Transposed) zero_outside_output(phases);
+      activate_phases_for_heads(phases, block.mode, Activation::Relu);
       return phases;
     }
     const torch::Tensor skip = target >= 0 && j < skips ? encoded[target] : torch::Tensor();
@@ -390,8 +389,7 @@ GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSp
       auto& block = *lr_ups_[i]->as<UpBlockImpl>();
       if (heads_on_phases && i + 1 == lr_ups_->size()) {
         auto phases = phase_major_conv(block, x);
-        torch::leaky_relu_(phases, kLeakySlope);
-        if (mode == UpsampleMode::Transposed) zero_outside_output(phases);
+        activate_phases_for_heads(phases, mode, Activation::LeakyRelu);
         x = head_of_blocks(subpixel_blocks_from_phases(*lr_out_, {phases}, mode));
       } else if (fused && block.mode != UpsampleMode::ResizeConv) {  // activation and interleave in one pass
         x = interleaved(phase_major_conv(block, x), block.mode, x.size(2), x.size(3), Activation::LeakyRelu);

@@ -232,6 +232,8 @@ torch::Tensor subpixel_blocks_from_phases(torch::nn::Conv2dImpl& conv, const std
   return out;
 }
 
+namespace {
+
 // A Transposed step's phase-major output y (N x 4C x (h+1) x (w+1)) holds one row and one column of
 // pixels beyond the 2h x 2w output on each side (phases with a = 1 in row 0 are output row -1, a = 0
 // in row h are row 2h; columns alike): zeroed, as the reference form's padding is.
@@ -241,6 +243,17 @@ void zero_outside_output(torch::Tensor& y) {
   y.narrow(1, 0, 2 * c).narrow(2, h, 1).zero_();      // a = 0
   for (int64_t q : {1, 3}) y.narrow(1, q * c, c).narrow(3, 0, 1).zero_();  // b = 1
   for (int64_t q : {0, 2}) y.narrow(1, q * c, c).narrow(3, w, 1).zero_();  // b = 0
+}
+
+}  // namespace
+
+void activate_phases_for_heads(torch::Tensor& y, UpsampleMode mode, Activation activation) {
+  switch (activation) {
+    case Activation::None: break;
+    case Activation::Relu: y.relu_(); break;
+    case Activation::LeakyRelu: torch::leaky_relu_(y, kLeakySlope); break;
+  }
+  if (mode == UpsampleMode::Transposed) zero_outside_output(y);
 }
 
 namespace {

@@ -43,9 +43,10 @@ torch::Tensor subpixel_head(torch::nn::Conv2d& conv, const torch::Tensor& featur
 torch::Tensor subpixel_blocks_from_phases(torch::nn::Conv2dImpl& conv, const std::vector<torch::Tensor>& phases,
                                           UpsampleMode mode);
 
-// Zeroes the row and column beyond the 2h x 2w output on each side that a Transposed step's
-// phase-major output (N x 4C x (h+1) x (w+1)) holds, as subpixel_head's padding does.
-void zero_outside_output(torch::Tensor& y);
+// In place, a last x2 step's phase-major conv output `y` made into subpixel_blocks_from_phases'
+// input: through the activation, and for Transposed steps with the row and column beyond the 2h x 2w
+// output on each side (y is (h+1) x (w+1)) zeroed, as subpixel_head's padding is.
+void activate_phases_for_heads(torch::Tensor& y, UpsampleMode mode, Activation activation);
 
 // base (N x C x H x W, float) + the image whose 2x2 pixel blocks `blocks` holds (N x 4C x h' x w',
 // pixel_shuffle's channel order c * 4 + 2r + s; the image is pixel_shuffle(blocks) with `shift`
