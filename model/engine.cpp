@@ -41,9 +41,15 @@ struct Engine::Impl {
   // kernel instead of oneDNN's (use_mkldnn: batch 1, kernels up to 3x3, < 20480 input values), 2.5-3.7x
   // slower per face than in a batch (measured: 2 faces in parts of 1 took 39.7 vs 14.9 ms/face).
   std::size_t min_part_faces() const { return dtype() == torch::kFloat32 ? 2 : 1; }
-  // run_batch over faces [first, first + count) in up to `threads` parts side by side (parallel_faces).
+  // How many parts a batch of `count` faces runs in side by side (parallel_faces; 1: run_batch alone).
+  std::size_t parts_for(std::size_t count, const EnhanceParams& params) const {
+    // Noise stays one draw per batch (its seed is offset by the batch's first face).
+    if (!parallel_faces || device != Device::Cpu || params.noise != 0.0f) return 1;
+    return std::max<std::size_t>(1, std::min<std::size_t>(threads, count / min_part_faces()));
+  }
+  // run_batch over faces [first, first + count) in `parts` parts side by side.
   void run_parts(const ImageView* crops, const MutableImageView* results, std::size_t count,
-                 const EnhanceParams& params, std::size_t first);
+                 const EnhanceParams& params, std::size_t first, std::size_t parts);
 };
 
 namespace {
@@ -214,8 +220,8 @@ void Engine::Impl::run_batch(const ImageView* crops, const MutableImageView* res
 }
 
 void Engine::Impl::run_parts(const ImageView* crops, const MutableImageView* results, std::size_t count,
-                             const EnhanceParams& params, std::size_t first) {
-  const std::size_t parts = std::min<std::size_t>(static_cast<std::size_t>(threads), count / min_part_faces());
+                             const EnhanceParams& params, std::size_t first, std::size_t parts) {
+  if (parts <= 1) return run_batch(crops, results, count, params, first);
   // LibTorch's thread count is process-wide: 1 while the parts run (each new thread takes it up on
   // its first parallel loop), the Engine's again afterwards, also after an error.
   at::set_num_threads(1);
@@ -258,13 +264,9 @@ void Engine::enhance(const ImageView* crops, const MutableImageView* results, st
   try {
     if (at::get_num_threads() != impl_->threads) at::set_num_threads(impl_->threads);
     c10::InferenceMode inference;
-    // Noise stays one draw per batch (its seed is offset by the batch's first face).
-    const bool parallel = impl_->parallel_faces && impl_->device == Device::Cpu && impl_->threads > 1 &&
-                          params.noise == 0.0f;
     for (std::size_t first = 0; first < count; first += impl_->max_batch) {
       const std::size_t n = std::min<std::size_t>(impl_->max_batch, count - first);
-      if (parallel && n >= 2 * impl_->min_part_faces()) impl_->run_parts(crops, results, n, params, first);
-      else impl_->run_batch(crops, results, n, params, first);
+      impl_->run_parts(crops, results, n, params, first, impl_->parts_for(n, params));
     }
   } catch (const c10::Error& e) {
     throw internal("enhance", e);

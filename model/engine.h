@@ -65,7 +65,7 @@ struct EngineOptions {
   // CPU, threads >= 2, no noise: a batch's faces are split into `threads` parts run side by side,
   // each part on one thread (LibTorch's thread count is 1 meanwhile), instead of each layer across
   // all threads: at these widths convolutions scale better across faces than across a layer (the
-  // default model 1.15-1.37x at 8 faces, 1.5-1.8x at 2; bench-speed). In float32 each part has at
+  // default model 1.14-1.37x at 8 faces, 1.4-1.8x at 2; bench-speed). In float32 each part has at
   // least 2 faces (LibTorch runs a single small fp32 image on a slow kernel). The same results as one
   // part, float rounding aside.
   bool parallel_faces = true;

@@ -5,9 +5,10 @@
 //   format          "facesr-weights"
 //   format_version  "1"
 //   architecture    {"name":"facesr-generator","ngf":16,"depth":8,"lr_upsampler":"learned",
-//                    "upsample":"pixel_shuffle","residual":true,"input_size":32,"output_size":256}
+//                    "upsample":"pixel_shuffle","residual":true,"heads":"conv3x3","input_size":32,
+//                    "output_size":256}
 //                   ("residual" absent = false: files written before the residual heads existed;
-//                    "heads":"subpixel" where not "conv3x3", which an absent "heads" means)
+//                    "heads" is "conv3x3" or "subpixel", absent = "conv3x3": files from before)
 //   crop_rule       {"center_dx":..,"center_dy":..,"side_scale":..}   (see CropRule)
 //   normalization   {"color":"RGB","layout":"NCHW","range":[-1,1],"from_uint8":"x/127.5-1"}
 //   training        JSON object filled by facesr-train (data, steps, losses, perceptual loss on/off)

@@ -11,7 +11,7 @@
 
 namespace facesr {
 
-// Returns false where the policy is not available (not glibc).
-bool keep_freed_memory();
+// Does nothing where malloc is not glibc's.
+void keep_freed_memory();
 
 }  // namespace facesr
