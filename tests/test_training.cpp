@@ -212,17 +212,20 @@ TEST(Training, SigtermWritesACheckpointAndResumeContinues) {
   EXPECT_EQ(read_csv(o.out_dir + "/log.csv").size(), steps_before + 2);
 }
 
-TEST(Training, CommandLineUpsampleModeReachesTheWeightsFile) {
+// --upsample and --heads through facesr-train, its weights file's metadata and load_generator.
+TEST(Training, CommandLineUpsampleAndHeadsReachTheWeightsFile) {
   auto o = small_run("upsample");
   const auto run = facesr::test_tools::run_tool(
       FACESR_TRAIN_BIN,
       "--data " + o.data + " --out " + o.out_dir + " --ngf 4 --depth 4 --ndf 8 --batch 2 --steps 2 --phase1-steps 1 "
-      "--sample-every 0 --validate-every 0 --threads 1 --quiet --upsample transposed",
+      "--sample-every 0 --validate-every 0 --threads 1 --quiet --upsample transposed --heads subpixel",
       o.out_dir + "-log");
   ASSERT_EQ(run.status, 0) << run.err;
   const auto loaded = facesr::load_generator(o.out_dir + "/model.safetensors");
   EXPECT_EQ(loaded.metadata.architecture.upsample, "transposed");
   EXPECT_EQ(loaded.generator->options().upsample(), facesr::UpsampleMode::Transposed);
+  EXPECT_EQ(loaded.metadata.architecture.heads, "subpixel");
+  EXPECT_EQ(loaded.generator->options().heads(), facesr::HeadMode::Subpixel);
 }
 
 TEST(Training, BadInputsGiveClearErrors) {
