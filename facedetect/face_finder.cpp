@@ -1,6 +1,7 @@
 #include "face_finder.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace facesr {
 namespace {
@@ -16,7 +17,8 @@ bool same_filters(const DetectorOptions& a, const DetectorOptions& b) {
 
 }  // namespace
 
-DetectorOptions detector_options(FaceSource source, const FinderSettings& settings) {
+DetectorOptions detector_options(FaceSource source, const FinderSettings& settings, int frame_width,
+                                 int frame_height) {
   DetectorOptions options;
   switch (source) {
     case FaceSource::Hog:
@@ -41,8 +43,16 @@ DetectorOptions detector_options(FaceSource source, const FinderSettings& settin
   options.min_face_size = settings.min_face_size;
   options.max_face_size = settings.max_face_size;
   options.max_faces = settings.max_faces;
+  // A frame too large for the detector at that scale (8K with haar, UHD with hog's upsampling) is
+  // looked at smaller instead: the smallest faces found grow by the same factor, which beats
+  // stopping the stream. Nothing changes at the sizes the detector takes.
+  const double pixels = static_cast<double>(frame_width) * frame_height;
+  const double upsampled = options.detection_scale * static_cast<double>(1 << options.upsample);
+  if (pixels > 0 && pixels * upsampled * upsampled > kMaxDetectionPixels)
+    options.detection_scale *= std::sqrt(kMaxDetectionPixels / pixels) / upsampled * 0.999;
   return options;
 }
+
 
 TrackerOptions finder_tracker_options() {
   TrackerOptions options;
@@ -68,7 +78,7 @@ std::vector<const Track*> FaceFinder::find(const ImageRef& image, const std::vec
   const bool detect = will_detect(settings);
   ++frame_count_;
   if (detect) {
-    const DetectorOptions wanted = detector_options(source_, settings);
+    const DetectorOptions wanted = detector_options(source_, settings, image.width, image.height);
     if (!same_filters(wanted, detector_->options())) detector_ = Detector::create(wanted);
     if (source_ == FaceSource::Upstream) detector_->supply(upstream);
     tracks = &tracker_.update(detector_->detect(image));

@@ -39,8 +39,12 @@ struct FinderSettings {
   int max_faces = 0;        // 0 = no limit
 };
 
-// The detector options `source` uses with `settings`' size filters.
-DetectorOptions detector_options(FaceSource source, const FinderSettings& settings);
+// The detector options `source` uses with `settings`' size filters on a frame of that size (0 x 0:
+// size unknown). A frame that would exceed kMaxDetectionPixels after scaling and upsampling gets a
+// smaller detection_scale instead, so the detector always runs (its smallest face grows by as much).
+DetectorOptions detector_options(FaceSource source, const FinderSettings& settings, int frame_width = 0,
+                                 int frame_height = 0);
+
 
 // The finder's tracker: Tracker's defaults but a 0.3 cycles/frame rest cutoff instead of 0.05, i.e.
 // less smoothing. With the detector on every 5th frame, a heavily smoothed box lags a moving face

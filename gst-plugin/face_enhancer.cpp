@@ -37,7 +37,13 @@ std::unique_ptr<FaceEnhancer> FaceEnhancer::create(const EnhancerConfig& config)
   options.device = config.device;
   options.precision = config.precision;
   options.threads = config.threads;
-  enhancer->engine_ = Engine::open(config.model_path, options);
+  try {
+    enhancer->engine_ = Engine::open(config.model_path, options);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // e.g. std::bad_alloc: still the model's failure, by name
+    throw Error(Error::Kind::ModelFile, config.model_path + ": cannot load: " + e.what());
+  }
   enhancer->finder_ = std::make_unique<FaceFinder>(config.source);
 
   // One face through the warmed-up engine: the start-up estimate of the element's latency.
@@ -101,7 +107,11 @@ std::vector<FaceReport> FaceEnhancer::process(const FramePlanes& source, FramePl
   const std::vector<const Track*> faces = find_faces(source, upstream, settings);
 
   // All faces of the frame in one batch; crops are all taken before anything is pasted.
-  const CropRule& rule = engine_->metadata().crop_rule;
+  // The model's rule for this detector's boxes (haar frames a face ~1.2x wider than hog).
+  const char* detector = finder_->source() == FaceSource::Hog    ? "hog"
+                         : finder_->source() == FaceSource::Haar ? "haar"
+                                                                 : "upstream";
+  const CropRule& rule = crop_rule_for(engine_->metadata(), detector);
   std::vector<CropRegion> regions;
   std::vector<ImageView> in;
   std::vector<MutableImageView> out;

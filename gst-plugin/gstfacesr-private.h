@@ -79,6 +79,11 @@ struct _GstFacesr
   facesr::FaceEnhancer *enhancer;
   gchar *model_name;
   gboolean use_upstream;        /* detector=upstream */
+  /* The geometry the current caps were negotiated with (set_info): frames are drawn by it, never by
+   * output-scale and mode as they are now, which may already hold the values of the next
+   * negotiation (a change while PLAYING reconfigures the src pad). Under the object lock. */
+  guint negotiated_scale;
+  gboolean negotiated_side_by_side;
   gboolean had_faces;           /* the last message listed faces */
   guint64 processed;            /* frames enhanced */
   guint64 passed_late;          /* late frames passed through un-enhanced */
@@ -94,7 +99,8 @@ void gst_facesr_install_properties (GObjectClass * gobject_class);  /* also sets
 void gst_facesr_init_properties (GstFacesr * self);                 /* the defaults */
 
 /* gstfacesr-report.cpp */
-std::vector<facesr::Detection> gst_facesr_upstream_faces (GstBuffer * buffer);
+std::vector<facesr::Detection> gst_facesr_upstream_faces (GstBuffer * buffer, gint frame_width,
+    gint frame_height);
 void gst_facesr_attach_metas (GstFacesr * self, GstBuffer * buffer,
     const std::vector<facesr::FaceReport> & faces, gint frame_width, gint frame_height);
 void gst_facesr_post_message (GstFacesr * self, GstBuffer * buffer,

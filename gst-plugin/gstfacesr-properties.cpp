@@ -68,32 +68,56 @@ gst_facesr_mode_get_type (void)
   return type;
 }
 
+/* model, device, precision and detector are used from the next start: refused while the element
+ * runs (GStreamer's usual warning), so that reading them back always says what is running. Called
+ * with the object lock held (GST_STATE is under it). */
+static gboolean
+gst_facesr_refuse_while_running (GstFacesr * self, GParamSpec * pspec)
+{
+  if (GST_STATE (self) <= GST_STATE_READY && GST_STATE_PENDING (self) <= GST_STATE_READY)
+    return FALSE;
+  GST_WARNING_OBJECT (self, "property '%s' is changeable only in NULL or READY state; ignored "
+      "(it takes effect when the element is restarted from READY)", pspec->name);
+  return TRUE;
+}
+
 static void
 gst_facesr_set_property (GObject * object, guint prop_id, const GValue * value, GParamSpec * pspec)
 {
   GstFacesr *self = GST_FACESR (object);
   gboolean caps_change = FALSE, passthrough_change = FALSE, passthrough = FALSE;
+  gchar *size_warning = NULL;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
+      if (gst_facesr_refuse_while_running (self, pspec))
+        break;
       g_free (self->model);
       self->model = g_value_dup_string (value);
       GST_DEBUG_OBJECT (self, "model: %s (used from the next start)", GST_STR_NULL (self->model));
       break;
     case PROP_DEVICE:
+      if (gst_facesr_refuse_while_running (self, pspec))
+        break;
       self->device = (GstFacesrDevice) g_value_get_enum (value);
       GST_DEBUG_OBJECT (self, "device: %d (used from the next start)", self->device);
       break;
     case PROP_PRECISION:
+      if (gst_facesr_refuse_while_running (self, pspec))
+        break;
       self->precision = (GstFacesrPrecision) g_value_get_enum (value);
       GST_DEBUG_OBJECT (self, "precision: %d (used from the next start)", self->precision);
       break;
     case PROP_THREADS:
+      if (gst_facesr_refuse_while_running (self, pspec))
+        break;
       self->threads = g_value_get_int (value);
-      GST_DEBUG_OBJECT (self, "threads: %d", self->threads);
+      GST_DEBUG_OBJECT (self, "threads: %d (used from the next start)", self->threads);
       break;
     case PROP_DETECTOR:
+      if (gst_facesr_refuse_while_running (self, pspec))
+        break;
       self->detector = (GstFacesrDetector) g_value_get_enum (value);
       GST_DEBUG_OBJECT (self, "detector: %d (used from the next start)", self->detector);
       break;
@@ -101,12 +125,25 @@ gst_facesr_set_property (GObject * object, guint prop_id, const GValue * value, 
       self->detect_interval = g_value_get_uint (value);
       GST_DEBUG_OBJECT (self, "detect-interval: %u", self->detect_interval);
       break;
+    /* Each size is valid alone; a new one that crosses the other moves the other with it (the
+     * latest change wins), with a warning, instead of an impossible pair that stops the stream. */
     case PROP_MIN_FACE_SIZE:
       self->min_face_size = g_value_get_uint (value);
+      if (self->max_face_size != 0 && self->max_face_size < self->min_face_size) {
+        size_warning = g_strdup_printf ("min-face-size %u is above max-face-size %u: max-face-size set "
+            "to 0 (no upper limit); set it after min-face-size to keep one", self->min_face_size,
+            self->max_face_size);
+        self->max_face_size = 0;
+      }
       GST_DEBUG_OBJECT (self, "min-face-size: %u", self->min_face_size);
       break;
     case PROP_MAX_FACE_SIZE:
       self->max_face_size = g_value_get_uint (value);
+      if (self->max_face_size != 0 && self->max_face_size < self->min_face_size) {
+        size_warning = g_strdup_printf ("max-face-size %u is below min-face-size %u: min-face-size lowered "
+            "to %u", self->max_face_size, self->min_face_size, self->max_face_size);
+        self->min_face_size = self->max_face_size;
+      }
       GST_DEBUG_OBJECT (self, "max-face-size: %u", self->max_face_size);
       break;
     case PROP_MAX_FACES:
@@ -146,7 +183,8 @@ gst_facesr_set_property (GObject * object, guint prop_id, const GValue * value, 
     case PROP_ENABLED:
       self->enabled = g_value_get_boolean (value);
       passthrough_change = TRUE;
-      passthrough = !self->enabled && self->output_scale == 1 && self->mode != GST_FACESR_MODE_SIDE_BY_SIDE;
+      /* By the geometry in use: a frame of another size cannot pass through. */
+      passthrough = !self->enabled && self->negotiated_scale == 1 && !self->negotiated_side_by_side;
       GST_DEBUG_OBJECT (self, "enabled: %d", self->enabled);
       break;
     default:
@@ -155,6 +193,10 @@ gst_facesr_set_property (GObject * object, guint prop_id, const GValue * value, 
   }
   GST_OBJECT_UNLOCK (self);
 
+  if (size_warning) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", size_warning), (NULL));
+    g_free (size_warning);
+  }
   if (passthrough_change)
     gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), passthrough);
   if (caps_change)
@@ -262,12 +304,14 @@ gst_facesr_install_properties (GObjectClass * gobject_class)
       g_param_spec_uint ("min-face-size", "Minimum face size",
           "Smallest face enhanced, in input pixels (larger side of the face box); smaller faces "
           "are left alone. Above 24 the haar detector looks at the frame scaled so that this size "
-          "becomes 24 px (48: 1.5x faster)", 1, 4096, DEFAULT_MIN_FACE_SIZE, rw_live));
+          "becomes 24 px (48: 1.5x faster). A value above max-face-size sets max-face-size to 0, "
+          "no limit (with a warning)", 1, 4096, DEFAULT_MIN_FACE_SIZE, rw_live));
   g_object_class_install_property (gobject_class, PROP_MAX_FACE_SIZE,
       g_param_spec_uint ("max-face-size", "Maximum face size",
           "Largest face enhanced, in input pixels (0 = no limit). The network sees each face as a "
           "32x32 crop of 1.5x the face, so faces much larger than the default already hold more "
-          "real detail than the crop and are left alone", 0, 8192, DEFAULT_MAX_FACE_SIZE, rw_live));
+          "real detail than the crop and are left alone. A value below min-face-size lowers "
+          "min-face-size to it (with a warning)", 0, 8192, DEFAULT_MAX_FACE_SIZE, rw_live));
   g_object_class_install_property (gobject_class, PROP_MAX_FACES,
       g_param_spec_uint ("max-faces", "Maximum faces",
           "Most faces enhanced per frame, the highest-scoring ones (0 = no limit); bounds the time "

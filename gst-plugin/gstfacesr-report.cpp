@@ -3,9 +3,10 @@
  * element message; and the face metas it reads from upstream (detector=upstream). */
 #include "gstfacesr-private.h"
 
-/* Faces given by upstream: region-of-interest metas of type "face" that no facesr made. */
+/* Faces given by upstream: region-of-interest metas of type "face" that no facesr made, clipped to
+ * the frame (a meta is outside data: a 100000x100000 box on a 160x120 frame once asked for 67 GB). */
 std::vector<facesr::Detection>
-gst_facesr_upstream_faces (GstBuffer * buffer)
+gst_facesr_upstream_faces (GstBuffer * buffer, gint frame_width, gint frame_height)
 {
   std::vector<facesr::Detection> faces;
   const GQuark face = g_quark_from_static_string ("face");
@@ -16,13 +17,17 @@ gst_facesr_upstream_faces (GstBuffer * buffer)
     GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
     if (roi->roi_type != face || gst_video_region_of_interest_meta_get_param (roi, "facesr"))
       continue;
+    const guint64 x0 = MIN ((guint64) roi->x, (guint64) frame_width);
+    const guint64 y0 = MIN ((guint64) roi->y, (guint64) frame_height);
+    const guint64 x1 = MIN ((guint64) roi->x + roi->w, (guint64) frame_width);
+    const guint64 y1 = MIN ((guint64) roi->y + roi->h, (guint64) frame_height);
     facesr::Detection d;
-    d.box = {(double) roi->x, (double) roi->y, (double) roi->w, (double) roi->h};
+    d.box = {(double) x0, (double) y0, (double) (x1 - x0), (double) (y1 - y0)};
     d.score = 1.0;
     GstStructure *detection = gst_video_region_of_interest_meta_get_param (roi, "detection");
     if (detection)
       gst_structure_get_double (detection, "confidence", &d.score);
-    if (roi->w > 0 && roi->h > 0)
+    if (d.box.width > 0 && d.box.height > 0)
       faces.push_back (d);
   }
   return faces;

@@ -65,13 +65,14 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
 G_DEFINE_TYPE (GstFacesr, gst_facesr, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE (facesr, "facesr", GST_RANK_NONE, GST_TYPE_FACESR);
 
-/* What a frame needs from the properties, read once per frame under the lock. */
+/* What a frame needs from the properties and the negotiated geometry, read once per frame under
+ * the lock. */
 struct FrameOptions
 {
   facesr::FrameSettings settings;
   gboolean enabled;
-  guint scale;
-  gboolean side_by_side;
+  guint scale;                  /* as negotiated */
+  gboolean side_by_side;        /* as negotiated */
 };
 
 static FrameOptions
@@ -89,12 +90,12 @@ gst_facesr_frame_options (GstFacesr * self)
   o.settings.temporal_smoothing = self->temporal_smoothing;
   o.settings.noise = (float) self->noise;
   o.settings.annotate = self->annotate;
-  o.settings.mode = self->mode == GST_FACESR_MODE_INSET ? facesr::CompositeMode::Inset :
-      self->mode == GST_FACESR_MODE_SIDE_BY_SIDE ? facesr::CompositeMode::SideBySide :
-      facesr::CompositeMode::Replace;
   o.enabled = self->enabled;
-  o.scale = self->output_scale;
-  o.side_by_side = self->mode == GST_FACESR_MODE_SIDE_BY_SIDE;
+  o.scale = self->negotiated_scale;
+  o.side_by_side = self->negotiated_side_by_side;
+  /* Until a change of mode to or from side-by-side is negotiated, frames keep the old geometry. */
+  o.settings.mode = o.side_by_side ? facesr::CompositeMode::SideBySide :
+      self->mode == GST_FACESR_MODE_INSET ? facesr::CompositeMode::Inset : facesr::CompositeMode::Replace;
   GST_OBJECT_UNLOCK (self);
   return o;
 }
@@ -135,9 +136,10 @@ gst_facesr_start (GstBaseTransform * trans)
   } catch (const facesr::Error & e) {
     if (e.kind () == facesr::Error::Kind::Device) {
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          ("The requested device is not available: %s", e.what ()),
-          ("Set device=cpu (or device=auto, which uses a CUDA GPU when there is one), or run on a "
-              "machine whose LibTorch has CUDA and a GPU."));
+          ("The requested device or precision is not available here (model \"%s\"): %s",
+              config.model_path.c_str (), e.what ()),
+          ("Set device=cpu (or device=auto, which uses a CUDA GPU when there is one) and "
+              "precision=auto, or run on a machine whose LibTorch has CUDA and a GPU."));
     } else {
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
           ("Could not load the facesr model \"%s\": %s", config.model_path.c_str (), e.what ()),
@@ -146,6 +148,8 @@ gst_facesr_start (GstBaseTransform * trans)
     }
     return FALSE;
   } catch (const std::exception & e) {
+    /* FaceEnhancer::create turns every failure of the model's loading into facesr::Error: this one
+     * is the detector's. */
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("Could not create the face detector: %s", e.what ()),
         ("detector=haar needs the OpenCV cascades of Debian's opencv-data package; or choose "
             "detector=hog or detector=upstream."));
@@ -265,25 +269,36 @@ gst_facesr_transform_caps (GstBaseTransform * trans, GstPadDirection direction, 
   return result;
 }
 
+/* The caps were computed by transform_caps from output-scale and mode as they were then; those may
+ * have changed since (they are changeable while PLAYING). So the geometry is read from the caps
+ * themselves, and frames are drawn by it until the next negotiation. */
 static gboolean
 gst_facesr_set_info (GstVideoFilter * filter, GstCaps * incaps, GstVideoInfo * in_info,
     GstCaps * outcaps, GstVideoInfo * out_info)
 {
   GstFacesr *self = GST_FACESR (filter);
-  FrameOptions o = gst_facesr_frame_options (self);
-  const gint width_factor = (gint) o.scale * (o.side_by_side ? 2 : 1);
+  const gint in_w = GST_VIDEO_INFO_WIDTH (in_info), in_h = GST_VIDEO_INFO_HEIGHT (in_info);
+  const gint out_w = GST_VIDEO_INFO_WIDTH (out_info), out_h = GST_VIDEO_INFO_HEIGHT (out_info);
+  const gint scale = in_h > 0 && out_h % in_h == 0 ? out_h / in_h : 0;
+  const gboolean scale_ok = scale == 1 || scale == 2 || scale == 4 || scale == 8;
+  const gboolean side_by_side = scale_ok && out_w == 2 * scale * in_w;
 
-  if (GST_VIDEO_INFO_FORMAT (in_info) != GST_VIDEO_INFO_FORMAT (out_info) ||
-      GST_VIDEO_INFO_WIDTH (out_info) != GST_VIDEO_INFO_WIDTH (in_info) * width_factor ||
-      GST_VIDEO_INFO_HEIGHT (out_info) != GST_VIDEO_INFO_HEIGHT (in_info) * (gint) o.scale) {
-    GST_ERROR_OBJECT (self, "output caps %" GST_PTR_FORMAT " do not fit input %" GST_PTR_FORMAT
-        " with output-scale %u and mode %s", outcaps, incaps, o.scale,
-        o.side_by_side ? "side-by-side" : "replace/inset");
+  if (GST_VIDEO_INFO_FORMAT (in_info) != GST_VIDEO_INFO_FORMAT (out_info) || !scale_ok ||
+      (out_w != scale * in_w && !side_by_side)) {
+    GST_ERROR_OBJECT (self, "output caps %" GST_PTR_FORMAT " are not input caps %" GST_PTR_FORMAT
+        " scaled by 1, 2, 4 or 8 (and twice as wide side by side)", outcaps, incaps);
     return FALSE;
   }
-  const gboolean same_size = width_factor == 1 && o.scale == 1;
+  GST_OBJECT_LOCK (self);
+  self->negotiated_scale = (guint) scale;
+  self->negotiated_side_by_side = side_by_side;
+  const gboolean enabled = self->enabled;
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "negotiated: output-scale %d%s", scale, side_by_side ? ", side by side" : "");
+
+  const gboolean same_size = scale == 1 && !side_by_side;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), same_size);
-  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), same_size && !o.enabled);
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), same_size && !enabled);
   if (self->enhancer)
     self->enhancer->reset ();
   self->had_faces = FALSE;
@@ -383,7 +398,8 @@ gst_facesr_enhance (GstFacesr * self, GstBuffer * in, const facesr::FramePlanes 
   std::vector<facesr::FaceReport> faces;
   try {
     const std::vector<facesr::Detection> given =
-        self->use_upstream ? gst_facesr_upstream_faces (in) : std::vector<facesr::Detection> ();
+        self->use_upstream ? gst_facesr_upstream_faces (in, source.width, source.height) :
+        std::vector<facesr::Detection> ();
     faces = self->enhancer->process (source, target, (int) o.scale, given, o.settings);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Face enhancement failed: %s", e.what ()), (NULL));
@@ -559,6 +575,8 @@ gst_facesr_init (GstFacesr * self)
 {
   gst_facesr_init_properties (self);
   self->latency = 0;
+  self->negotiated_scale = 1;
+  self->negotiated_side_by_side = FALSE;
   self->earliest_time = GST_CLOCK_TIME_NONE;
   self->qos_proportion = 1.0;
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), TRUE);

@@ -47,7 +47,8 @@ enum class Device {
 enum class Precision {
   Auto,      // bf16 on a CPU with AVX-512 BF16, else float32 (also float32 on CUDA: fp16 is unmeasured)
   Float32,
-  BFloat16,  // layers in bf16, bicubic base and outputs in float32; ~2x faster on AVX-512 BF16 CPUs
+  BFloat16,  // layers in bf16, bicubic base and outputs in float32; ~2x faster on AVX-512 BF16 CPUs.
+             // Refused on a CPU without it (cpu_has_fast_bf16): emulated, it ran 15x SLOWER than fp32.
   Float16,   // CUDA only
 };
 
@@ -132,7 +133,14 @@ std::string to_string(Precision precision);
 Device device_from_string(const std::string& name);        // "auto" | "cpu" | "cuda"; throws Error(Input)
 Precision precision_from_string(const std::string& name);  // "auto" | "fp32" | "bf16" | "fp16"; throws Error(Input)
 
-// True when this CPU has AVX-512 BF16 (what Precision::Auto picks bf16 for).
+// True when this CPU has AVX-512 BF16 and oneDNN may use it (what Precision::Auto picks bf16 for,
+// and what an explicit Precision::BFloat16 on the CPU needs): false where the CPU lacks it, and where
+// ONEDNN_MAX_CPU_ISA (or DNNL_MAX_CPU_ISA) holds oneDNN to an ISA below AVX512_CORE_BF16, which is
+// how an AVX2-only CPU is emulated on an AVX-512 one.
 bool cpu_has_fast_bf16();
+
+// Why bf16 is slow here, in words ("this CPU has no AVX-512 BF16", "ONEDNN_MAX_CPU_ISA=AVX2 holds
+// oneDNN below AVX512_CORE_BF16"); empty when cpu_has_fast_bf16().
+std::string cpu_bf16_limit();
 
 }  // namespace facesr

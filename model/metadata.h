@@ -9,7 +9,8 @@
 //                    "output_size":256}
 //                   ("residual" absent = false: files written before the residual heads existed;
 //                    "heads" is "conv3x3" or "subpixel", absent = "conv3x3": files from before)
-//   crop_rule       {"center_dx":..,"center_dy":..,"side_scale":..}   (see CropRule)
+//   crop_rule       {"center_dx":..,"center_dy":..,"side_scale":..}   (see CropRule), optionally with
+//                   "by_detector":{"haar":{"center_dx":..,...},...} (ModelMetadata::crop_rule_by_detector)
 //   normalization   {"color":"RGB","layout":"NCHW","range":[-1,1],"from_uint8":"x/127.5-1"}
 //   training        JSON object filled by facesr-train (data, steps, losses, perceptual loss on/off)
 //   evaluation      JSON object filled by facesr-train / facesr-eval (validation PSNR/SSIM ...)
@@ -31,6 +32,11 @@ struct CropRule {
   double center_dy = 0.0;
   double side_scale = 1.5;
 };
+// What a weights file's crop rule may hold (loading refuses anything else): side_scale in
+// [0.5, 4], centre shifts within +-1 face width / height.
+constexpr double kMinSideScale = 0.5;
+constexpr double kMaxSideScale = 4.0;
+constexpr double kMaxCenterShift = 1.0;
 
 struct Architecture {
   int64_t ngf = 16;
@@ -45,11 +51,18 @@ struct ModelMetadata {
   int format_version = kWeightsFormatVersion;
   Architecture architecture;
   CropRule crop_rule;
+  // Variants of the crop rule for detectors whose boxes frame a face differently ("hog", "haar"):
+  // measured by facesr-prepare --aligned, so that the element crops each detector's faces as the
+  // model saw them in training. Stored in crop_rule's JSON as "by_detector"; empty = crop_rule for all.
+  std::map<std::string, CropRule> crop_rule_by_detector;
   std::string training = "{}";    // JSON object text
   std::string evaluation = "{}";  // JSON object text
 };
 
 std::map<std::string, std::string> to_safetensors_metadata(const ModelMetadata& metadata);
+
+// The rule for faces found by `detector` ("hog", "haar", "upstream"): its variant, else crop_rule.
+const CropRule& crop_rule_for(const ModelMetadata& metadata, const std::string& detector);
 
 // Throws WeightsError (safetensors.h) naming `source` and the missing or malformed field.
 ModelMetadata from_safetensors_metadata(const std::map<std::string, std::string>& fields,

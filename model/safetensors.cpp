@@ -1,6 +1,7 @@
 #include "safetensors.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -179,6 +180,16 @@ SafetensorsView parse_safetensors(const uint8_t* bytes, std::size_t size, const 
 }
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  // The type first: a directory opens and "reads" as an absurd size, and a FIFO blocks for ever.
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) throw WeightsError(path + ": cannot open: " + std::strerror(errno));
+  if (S_ISDIR(info.st_mode))
+    throw WeightsError(path + ": is a directory, not a weights file (give the .safetensors file in it)");
+  if (!S_ISREG(info.st_mode))
+    throw WeightsError(path + ": is not a regular file (a FIFO, socket or device); give a .safetensors file");
+  if (static_cast<uint64_t>(info.st_size) > kMaxFileBytes)
+    throw WeightsError(path + ": is " + std::to_string(info.st_size >> 20) + " MB, more than the " +
+                       std::to_string(kMaxFileBytes >> 20) + " MB a facesr weights file may have");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw WeightsError(path + ": cannot open: " + std::strerror(errno));
   const auto size = in.tellg();

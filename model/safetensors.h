@@ -55,7 +55,11 @@ constexpr uint64_t kMaxHeaderBytes = 64ull << 20;
 // `source` names the file in error messages.
 SafetensorsView parse_safetensors(const uint8_t* bytes, std::size_t size, const std::string& source);
 
-// Reads a whole file; throws WeightsError naming the path and the system error.
+// Largest file read_file_bytes accepts (VGG-19's torch.save file, the largest read, is 548 MB).
+constexpr uint64_t kMaxFileBytes = 4ull << 30;
+
+// Reads a whole regular file; throws WeightsError naming the path and what is wrong (missing, a
+// directory, a FIFO or device, larger than kMaxFileBytes, a system error).
 std::vector<uint8_t> read_file_bytes(const std::string& path);
 
 struct TensorToWrite {

@@ -100,7 +100,11 @@ LoadedGenerator load_generator(const std::string& path) {
     // Copy into an aligned tensor of the file's dtype (file offsets need not be aligned), then convert.
     auto raw = torch::empty(record.shape, torch::TensorOptions().dtype(scalar_type(record.dtype)));
     std::memcpy(raw.data_ptr(), file.bytes(record), record.end - record.begin);
-    target.copy_(raw.to(torch::kFloat32));
+    const torch::Tensor values = raw.to(torch::kFloat32);
+    if (!torch::isfinite(values).all().item<bool>())
+      fail(path, "tensor '" + record.name + "' holds NaN or infinite values (a diverged training run or a "
+                     "damaged file): every face would come out as a flat blob; use an earlier checkpoint");
+    target.copy_(values);
     seen.insert(record.name);
   }
   for (const auto& [name, tensor] : expected)

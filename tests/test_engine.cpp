@@ -2,6 +2,8 @@
 // make_test_model.cpp. This file does not include LibTorch: it uses the engine the way a vendor would.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -202,6 +204,8 @@ TEST(Engine, RejectsBadBuffers) {
 
 TEST(Engine, FlatCropsComeBackWithTheirValue) {
   for (auto precision : {facesr::Precision::Float32, facesr::Precision::BFloat16}) {
+    if (precision == facesr::Precision::BFloat16 && !facesr::cpu_has_fast_bf16())
+      GTEST_SKIP() << "fp32 checked; bf16 skipped: " << facesr::cpu_bf16_limit() << " (the engine refuses it)";
     facesr::EngineOptions options;
     options.device = facesr::Device::Cpu;
     options.threads = 2;
@@ -269,7 +273,28 @@ TEST(Engine, AutoPrecisionIsBFloat16OnlyWhereTheCpuHasIt) {
   EXPECT_EQ(facesr::precision_from_string("auto"), facesr::Precision::Auto);
 }
 
+// A CPU that would emulate bf16 (no AVX-512 BF16, or oneDNN held below it, as an AVX2-only CPU is
+// emulated here): auto picks fp32 and an explicit bf16 is refused with a message that says why and
+// what to use. In a fresh process, so that ONEDNN_MAX_CPU_ISA cannot reach the other tests' oneDNN.
+TEST(EngineDeathTest, EmulatedBFloat16IsRefusedAndAutoPicksFloat32) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto open_as_avx2 = [] {
+    setenv("ONEDNN_MAX_CPU_ISA", "avx2", 1);
+    if (facesr::cpu_has_fast_bf16()) std::exit(2);
+    facesr::EngineOptions options;
+    options.device = facesr::Device::Cpu;
+    if (Engine::open(FACESR_TEST_MODEL, options)->precision() != facesr::Precision::Float32) std::exit(3);
+    options.precision = facesr::Precision::BFloat16;
+    std::string message;
+    if (open_error_kind(FACESR_TEST_MODEL, options, &message) != Error::Kind::Device) std::exit(4);
+    std::fprintf(stderr, "%s\n", message.c_str());
+    std::exit(0);
+  };
+  EXPECT_EXIT(open_as_avx2(), ::testing::ExitedWithCode(0), "bf16 on this CPU would be emulated.*use precision auto or fp32");
+}
+
 TEST(Engine, BFloat16MatchesFloat32Closely) {
+  if (!facesr::cpu_has_fast_bf16()) GTEST_SKIP() << facesr::cpu_bf16_limit() << ": the engine refuses bf16 here";
   facesr::EngineOptions options;
   options.device = facesr::Device::Cpu;
   options.precision = facesr::Precision::BFloat16;

@@ -1,6 +1,7 @@
 // The generator: shapes, gradient flow, noise, and that it can learn.
 #include <gtest/gtest.h>
 
+#include "engine.h"  // cpu_has_fast_bf16
 #include "generator.h"
 #include "losses.h"
 
@@ -190,6 +191,10 @@ TEST(Generator, FoldedBatchNormsAndFusedDecodersGiveTheSameOutputs) {
 // channels), 16-byte chunks (8) and the element-wise rest (12 = 8 + 4). Tanh heads: residual heads
 // start near bicubic and would hide a wrong feature map.
 TEST(Generator, FusedChannelsLastLoopsMatchAtenInBFloat16) {
+  // The engine runs bf16 only where the CPU has it (engine.h); emulated, these 12 forward passes
+  // took minutes of the suite on an AVX2-only CPU.
+  if (!facesr::cpu_has_fast_bf16())
+    GTEST_SKIP() << facesr::cpu_bf16_limit() << ": the engine never runs these loops in bf16 here";
   for (int64_t ngf : {8, 12, 16})
     for (auto mode : {facesr::UpsampleMode::PixelShuffle, facesr::UpsampleMode::Transposed}) {
       torch::manual_seed(7);

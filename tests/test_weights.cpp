@@ -2,7 +2,12 @@
 // architecture their metadata names.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
+#include <limits>
+
+#include <nlohmann/json.hpp>
 
 #include "weights.h"
 
@@ -155,4 +160,60 @@ TEST(Weights, RejectsMissingAndForeignFiles) {
   const auto path = temp_path("foreign.safetensors");
   facesr::write_safetensors(path, {{"format", "pt"}}, {{"x", DType::F32, {1}, x}});
   EXPECT_NE(load_error(path).find("not a facesr model"), std::string::npos) << load_error(path);
+}
+
+// Issue 22: weights that load but make every face a flat blob.
+TEST(Weights, RejectsNonFiniteValues) {
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    auto path = write_edited("nan.safetensors", [bad](auto& t) { t["lower_out.weight"].view(-1)[7] = bad; });
+    auto message = load_error(path);
+    EXPECT_NE(message.find("tensor 'lower_out.weight' holds NaN or infinite values"), std::string::npos) << message;
+  }
+}
+
+// Issue 22: metadata values the element sizes its work by are checked for range, not only type.
+TEST(Weights, RejectsOutOfRangeMetadata) {
+  auto path = write_edited("ranges.safetensors", [](auto&) {});
+  auto bytes = facesr::read_file_bytes(path);
+  auto view = facesr::parse_safetensors(bytes.data(), bytes.size(), path);
+  std::vector<facesr::TensorToWrite> records;
+  for (const auto& r : view.tensors) records.push_back({r.name, r.dtype, r.shape, view.bytes(r)});
+  const auto fields = view.metadata;
+  auto load_with = [&](const std::string& key, const std::string& json) {
+    auto edited = fields;
+    edited[key] = json;
+    const auto forged = temp_path("forged.safetensors");
+    facesr::write_safetensors(forged, edited, records);
+    return load_error(forged);
+  };
+  EXPECT_EQ(load_with("crop_rule", R"({"center_dx":0,"center_dy":0,"side_scale":1.5})"), "");
+  for (const auto& [json, needle] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"center_dx":0,"center_dy":0,"side_scale":1e9})", "side_scale is 1000000000.0; it must be in [0.5, 4.0]"},
+           {R"({"center_dx":0,"center_dy":0,"side_scale":0.01})", "side_scale"},
+           {R"({"center_dx":50,"center_dy":0,"side_scale":1.5})", "center_dx is 50"},
+           {R"({"center_dx":0,"center_dy":-3.5,"side_scale":1.5})", "center_dy is -3.5"}}) {
+    const auto message = load_with("crop_rule", json);
+    EXPECT_NE(message.find(needle), std::string::npos) << json << ": " << message;
+  }
+  nlohmann::json arch = nlohmann::json::parse(fields.at("architecture"));
+  for (const auto& [field, value] : std::vector<std::pair<std::string, int>>{
+           {"input_size", 0}, {"input_size", 64}, {"output_size", 1 << 30}}) {
+    auto edited = arch;
+    edited[field] = value;
+    const auto message = load_with("architecture", edited.dump());
+    EXPECT_NE(message.find("architecture." + field + " is " + std::to_string(value)), std::string::npos) << message;
+  }
+}
+
+// Issue 22: a directory or a FIFO given as the model: a clear error at once (a FIFO used to block for
+// ever in the change to PAUSED).
+TEST(Weights, RejectsDirectoriesAndFifos) {
+  const auto dir = temp_path("model-dir");
+  std::filesystem::create_directories(dir);
+  EXPECT_NE(load_error(dir).find("is a directory, not a weights file"), std::string::npos) << load_error(dir);
+  const auto fifo = temp_path("model-fifo");
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_NE(load_error(fifo).find("is not a regular file"), std::string::npos) << load_error(fifo);
+  std::filesystem::remove(fifo);
 }
