@@ -194,3 +194,69 @@ TEST(PrepareCelebAHq, BadArgumentsAndFilesFailClearly) {
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("bad-identities.txt:1: expected"), std::string::npos) << r.err;
 }
+
+// facesr-prepare --aligned (issue 16): a folder of aligned 256x256 crops (dlib's johns chips resized:
+// the face fills the image, as in CelebA's aligned set), a truncated JPEG and an image of another
+// size. The crops are stored as their JPEG files, byte for byte; the crop rule is measured per
+// detector; the bad files are skipped, named and counted; the dataset reads back through stb_image as
+// OpenCV decodes the same files.
+TEST(PrepareAligned, StoresJpegFilesMeasuresTheCropRuleAndSkipsBadImages) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "facesr-prepare-aligned";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "crops");
+  std::vector<std::string> kept;
+  for (const char* person : {"John_Salley", "John_Savage", "John_Simm"})
+    for (const auto& chip : chips_of(person, 3)) {
+      cv::Mat face;
+      cv::resize(cv::imread(chip), face, cv::Size(256, 256), 0, 0, cv::INTER_CUBIC);
+      kept.push_back((dir / "crops" / (std::to_string(kept.size()) + ".jpg")).string());
+      ASSERT_TRUE(cv::imwrite(kept.back(), face));
+    }
+  const std::string whole = slurp(kept[0]);
+  std::ofstream(dir / "crops" / "truncated.jpg", std::ios::binary) << whole.substr(0, whole.size() / 2);
+  cv::Mat small;
+  cv::resize(cv::imread(kept[1]), small, cv::Size(100, 100));
+  ASSERT_TRUE(cv::imwrite((dir / "crops" / "small.png").string(), small));
+
+  const fs::path out = dir / "aligned.safetensors";
+  const auto run = run_prepare("--aligned --out " + out.string() + " --val 0.25 --seed 2 " + (dir / "crops").string(),
+                               dir / "run");
+  ASSERT_EQ(run.status, 0) << run.err;
+  const json summary = json::parse(run.out);
+  EXPECT_EQ(summary["faces_kept"], kept.size());
+  ASSERT_EQ(summary["images_skipped"].size(), 2u) << summary.dump(1);
+  const std::string skipped = summary["images_skipped"].dump();
+  EXPECT_NE(skipped.find("truncated.jpg"), std::string::npos) << skipped;
+  EXPECT_NE(skipped.find("100x100, not 256x256"), std::string::npos) << skipped;
+  EXPECT_NE(summary["split_by"].get<std::string>().find("no identity labels"), std::string::npos);
+
+  auto data = facesr::Dataset::open(out.string());
+  ASSERT_TRUE(data->jpeg_storage());
+  ASSERT_EQ(data->size(), static_cast<int64_t>(kept.size()));
+  const auto validation = data->indices(facesr::Split::Validation).size();  // 25 % of the 11 files
+  EXPECT_GE(validation, 2u);
+  EXPECT_LE(validation, 3u);
+  EXPECT_LT(fs::file_size(out), kept.size() * 256 * 256) << "stored as JPEG, not as raw pixels";
+  // The measured rules: the chips' faces fill ~70-85 % of the crop.
+  const auto& rules = data->crop_rules();
+  ASSERT_TRUE(rules.by_detector.count("hog"));
+  EXPECT_EQ(rules.by_detector.at("hog").side_scale, rules.rule.side_scale);
+  EXPECT_GT(rules.rule.side_scale, 1.0);
+  EXPECT_LT(rules.rule.side_scale, 1.8);
+  EXPECT_EQ(summary["crop_rule_measured"]["hog"]["side_scale"].get<double>(), rules.rule.side_scale);
+
+  // Each face decodes (stb_image) to what OpenCV reads from the file; masks are face-shaped.
+  const auto batch = data->batch({0, 4});
+  ASSERT_EQ(batch.hr.sizes(), (std::vector<int64_t>{2, 3, 256, 256}));
+  for (int i = 0; i < 2; ++i) {
+    cv::Mat bgr = cv::imread(data->faces()[i == 0 ? 0 : 4].source), rgb;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    const auto expected = torch::from_blob(rgb.data, {256, 256, 3}, torch::kUInt8).permute({2, 0, 1}).to(torch::kFloat32);
+    const auto got = batch.hr[i].add(1.0).mul(127.5);
+    EXPECT_LT((got - expected).abs().mean().item<double>(), 2.0) << "face " << i;
+    const double inside = batch.mask[i].mean().item<double>();
+    EXPECT_GT(inside, 0.25);
+    EXPECT_LT(inside, 0.9);
+    EXPECT_GT(batch.mask[i][0][128][128].item<double>(), 0.9) << "the face's centre is in its mask";
+  }
+}

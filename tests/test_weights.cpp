@@ -217,3 +217,24 @@ TEST(Weights, RejectsDirectoriesAndFifos) {
   EXPECT_NE(load_error(fifo).find("is not a regular file"), std::string::npos) << load_error(fifo);
   std::filesystem::remove(fifo);
 }
+
+// Crop-rule variants per detector (issue 16: hog and haar boxes frame a face ~1.2x differently) travel
+// with the model, are range-checked like the rule, and crop_rule_for picks them.
+TEST(Weights, CropRulesPerDetectorRoundTrip) {
+  auto g = trained_looking_generator();
+  facesr::ModelMetadata metadata;
+  metadata.crop_rule = {-0.03, -0.03, 1.185};
+  metadata.crop_rule_by_detector["haar"] = {0.0, 0.08, 1.155};
+  const auto path = temp_path("by-detector.safetensors");
+  facesr::save_generator(path, *g, metadata);
+  const auto loaded = facesr::load_generator(path).metadata;
+  ASSERT_EQ(loaded.crop_rule_by_detector.size(), 1u);
+  EXPECT_DOUBLE_EQ(facesr::crop_rule_for(loaded, "haar").side_scale, 1.155);
+  EXPECT_DOUBLE_EQ(facesr::crop_rule_for(loaded, "haar").center_dy, 0.08);
+  EXPECT_DOUBLE_EQ(facesr::crop_rule_for(loaded, "hog").side_scale, 1.185);
+  EXPECT_DOUBLE_EQ(facesr::crop_rule_for(loaded, "upstream").center_dx, -0.03);
+
+  metadata.crop_rule_by_detector["haar"].side_scale = 1e6;
+  facesr::save_generator(path, *g, metadata);
+  EXPECT_NE(load_error(path).find("crop_rule.by_detector.haar.side_scale is"), std::string::npos) << load_error(path);
+}

@@ -5,11 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
 
+#include "image_decode.h"
 #include "safetensors.h"
 
 namespace facesr {
@@ -44,28 +46,59 @@ std::string to_string(Split split) {
   return "?";
 }
 
+namespace {
+
+// The metadata both storages write, and the splits tensor.
+std::map<std::string, std::string> dataset_metadata(const std::vector<FaceRecord>& faces,
+                                                    const DatasetCropRules& crop_rules, const std::string& summary_json,
+                                                    const std::string& version, std::vector<uint8_t>* splits) {
+  json records = json::array();
+  for (const auto& f : faces) {
+    splits->push_back(static_cast<uint8_t>(f.split));
+    records.push_back({{"source", f.source}, {"box", {f.box[0], f.box[1], f.box[2], f.box[3]}}, {"mask", f.mask_kind}});
+  }
+  ModelMetadata crop_holder;
+  crop_holder.crop_rule = crop_rules.rule;
+  crop_holder.crop_rule_by_detector = crop_rules.by_detector;
+  return {{"format", kFormat},
+          {"format_version", version},
+          {"crop_rule", to_safetensors_metadata(crop_holder).at("crop_rule")},
+          {"faces", records.dump()},
+          {"summary", summary_json}};
+}
+
+}  // namespace
+
 void write_dataset(const std::string& path, const std::vector<uint8_t>& images, const std::vector<uint8_t>& masks,
                    const std::vector<FaceRecord>& faces, const CropRule& crop_rule, const std::string& summary_json) {
   const int64_t n = static_cast<int64_t>(faces.size());
   if (static_cast<int64_t>(images.size()) != n * kImageBytes || static_cast<int64_t>(masks.size()) != n * kMaskBytes)
     throw std::invalid_argument("write_dataset: images/masks sizes do not match " + std::to_string(n) + " faces");
   std::vector<uint8_t> splits;
-  json records = json::array();
-  for (const auto& f : faces) {
-    splits.push_back(static_cast<uint8_t>(f.split));
-    records.push_back({{"source", f.source}, {"box", {f.box[0], f.box[1], f.box[2], f.box[3]}}, {"mask", f.mask_kind}});
-  }
-  ModelMetadata crop_holder;
-  crop_holder.crop_rule = crop_rule;
-  const std::map<std::string, std::string> metadata = {
-      {"format", kFormat},
-      {"format_version", "1"},
-      {"crop_rule", to_safetensors_metadata(crop_holder).at("crop_rule")},
-      {"faces", records.dump()},
-      {"summary", summary_json}};
+  const auto metadata = dataset_metadata(faces, {crop_rule, {}}, summary_json, "1", &splits);
   write_safetensors(path, metadata,
                     {{"images", DType::U8, {n, kDatasetSide, kDatasetSide, 3}, images.data()},
                      {"masks", DType::U8, {n, kDatasetSide, kDatasetSide}, masks.data()},
+                     {"splits", DType::U8, {n}, splits.data()}});
+}
+
+void write_jpeg_dataset(const std::string& path, const std::vector<std::vector<uint8_t>>& jpegs,
+                        const std::vector<uint8_t>& masks, const std::vector<FaceRecord>& faces,
+                        const DatasetCropRules& crop_rules, const std::string& summary_json) {
+  const int64_t n = static_cast<int64_t>(faces.size());
+  if (static_cast<int64_t>(jpegs.size()) != n || static_cast<int64_t>(masks.size()) != n * kJpegMaskSide * kJpegMaskSide)
+    throw std::invalid_argument("write_jpeg_dataset: jpegs/masks sizes do not match " + std::to_string(n) + " faces");
+  std::vector<uint8_t> splits, bytes;
+  auto metadata = dataset_metadata(faces, crop_rules, summary_json, "2", &splits);
+  json offsets = json::array({0});
+  for (const auto& jpeg : jpegs) {
+    bytes.insert(bytes.end(), jpeg.begin(), jpeg.end());
+    offsets.push_back(bytes.size());
+  }
+  metadata["jpeg_offsets"] = offsets.dump();
+  write_safetensors(path, metadata,
+                    {{"jpeg", DType::U8, {static_cast<int64_t>(bytes.size())}, bytes.data()},
+                     {"masks", DType::U8, {n, kJpegMaskSide, kJpegMaskSide}, masks.data()},
                      {"splits", DType::U8, {n}, splits.data()}});
 }
 
@@ -96,17 +129,33 @@ std::shared_ptr<Dataset> Dataset::open(const std::string& path) {
     d->summary_ = view.metadata.count("summary") ? view.metadata.at("summary") : "{}";
     std::map<std::string, std::string> crop_fields = to_safetensors_metadata(ModelMetadata{});
     crop_fields["crop_rule"] = view.metadata.at("crop_rule");
-    d->crop_rule_ = from_safetensors_metadata(crop_fields, path).crop_rule;
+    const ModelMetadata crop = from_safetensors_metadata(crop_fields, path);
+    d->crop_rules_ = {crop.crop_rule, crop.crop_rule_by_detector};
   } catch (const std::exception& e) {
     fail(path, std::string("dataset metadata is malformed: ") + e.what());
   }
   if (!records.is_array()) fail(path, "dataset metadata 'faces' is not an array");
   const int64_t n = static_cast<int64_t>(records.size());
   // Copies, not references: GCC 13 warns (falsely) that a reference would dangle past the shape list.
-  const TensorRecord images = require(view, path, "images", DType::U8, {n, kDatasetSide, kDatasetSide, 3});
-  const TensorRecord masks = require(view, path, "masks", DType::U8, {n, kDatasetSide, kDatasetSide});
+  if (const TensorRecord* jpeg = view.find("jpeg")) {
+    d->mask_side_ = kJpegMaskSide;
+    d->jpeg_ = view.bytes(*jpeg);
+    try {
+      d->jpeg_offsets_ = json::parse(view.metadata.at("jpeg_offsets")).get<std::vector<uint64_t>>();
+    } catch (const std::exception& e) {
+      fail(path, std::string("dataset metadata 'jpeg_offsets' is missing or malformed: ") + e.what());
+    }
+    if (jpeg->dtype != DType::U8 || jpeg->shape.size() != 1 || d->jpeg_offsets_.size() != static_cast<std::size_t>(n + 1) ||
+        d->jpeg_offsets_.front() != 0 || d->jpeg_offsets_.back() != static_cast<uint64_t>(jpeg->numel()) ||
+        !std::is_sorted(d->jpeg_offsets_.begin(), d->jpeg_offsets_.end()))
+      fail(path, "dataset 'jpeg' tensor and its jpeg_offsets do not agree (" + std::to_string(n) +
+                     " faces need " + std::to_string(n + 1) + " rising offsets from 0 to the tensor's size)");
+  } else {
+    const TensorRecord images = require(view, path, "images", DType::U8, {n, kDatasetSide, kDatasetSide, 3});
+    d->images_ = view.bytes(images);
+  }
+  const TensorRecord masks = require(view, path, "masks", DType::U8, {n, d->mask_side_, d->mask_side_});
   const TensorRecord splits = require(view, path, "splits", DType::U8, {n});
-  d->images_ = view.bytes(images);
   d->masks_ = view.bytes(masks);
   for (int64_t i = 0; i < n; ++i) {
     FaceRecord f;
@@ -136,16 +185,30 @@ std::vector<int64_t> Dataset::indices(Split split) const {
 
 Dataset::Batch Dataset::batch(const std::vector<int64_t>& indices) const {
   const int64_t n = static_cast<int64_t>(indices.size());
+  const int64_t mask_bytes = mask_side_ * mask_side_;
   auto images = torch::empty({n, kDatasetSide, kDatasetSide, 3}, torch::kUInt8);
-  auto masks = torch::empty({n, 1, kDatasetSide, kDatasetSide}, torch::kUInt8);
+  auto masks = torch::empty({n, 1, mask_side_, mask_side_}, torch::kUInt8);
   for (int64_t i = 0; i < n; ++i) {
     const int64_t k = indices[i];
     if (k < 0 || k >= size()) throw std::out_of_range("dataset index " + std::to_string(k) + " out of range");
-    std::memcpy(images.data_ptr<uint8_t>() + i * kImageBytes, images_ + k * kImageBytes, kImageBytes);
-    std::memcpy(masks.data_ptr<uint8_t>() + i * kMaskBytes, masks_ + k * kMaskBytes, kMaskBytes);
+    uint8_t* image = images.data_ptr<uint8_t>() + i * kImageBytes;
+    if (jpeg_ != nullptr) {
+      const std::string error = decode_rgb_image(jpeg_ + jpeg_offsets_[k], jpeg_offsets_[k + 1] - jpeg_offsets_[k],
+                                                 kDatasetSide, image);
+      if (!error.empty()) fail(path_, "face " + std::to_string(k) + " (" + faces_[k].source + "): " + error);
+    } else {
+      std::memcpy(image, images_ + k * kImageBytes, kImageBytes);
+    }
+    std::memcpy(masks.data_ptr<uint8_t>() + i * mask_bytes, masks_ + k * mask_bytes, mask_bytes);
   }
-  return {images.permute({0, 3, 1, 2}).to(torch::kFloat32).div_(127.5).sub_(1.0),
-          masks.to(torch::kFloat32).div_(255.0)};
+  auto mask = masks.to(torch::kFloat32).div_(255.0);
+  if (mask_side_ != kDatasetSide)
+    mask = torch::nn::functional::interpolate(
+        mask, torch::nn::functional::InterpolateFuncOptions()
+                  .size(std::vector<int64_t>{kDatasetSide, kDatasetSide})
+                  .mode(torch::kBilinear)
+                  .align_corners(false));
+  return {images.permute({0, 3, 1, 2}).to(torch::kFloat32).div_(127.5).sub_(1.0), mask};
 }
 
 }  // namespace facesr

@@ -1,16 +1,25 @@
 // The packed face dataset that facesr-prepare writes and facesr-train / facesr-eval read with
 // LibTorch alone (no OpenCV or dlib where training runs).
 //
-// One safetensors file (model/safetensors.h), memory-mapped when read:
-//   images  U8 [N, 256, 256, 3]  RGB face crops, cut by the crop rule and resized to 256x256
-//   masks   U8 [N, 256, 256]     face region, 255 inside (landmark hull with forehead, or ellipse)
-//   splits  U8 [N]               0 = train, 1 = validation, 2 = test (split by source photo)
-//   __metadata__: format "facesr-dataset", format_version "1", crop_rule (JSON, as in model
-//   metadata), faces (JSON array, per face: source file, box [x, y, w, h] in the source photo, mask
-//   kind), summary (JSON object: what facesr-prepare read, kept and skipped, and why).
+// One safetensors file (model/safetensors.h), memory-mapped when read, in one of two storages:
+//   raw (format_version 1; photos):
+//     images  U8 [N, 256, 256, 3]  RGB face crops, cut by the crop rule and resized to 256x256
+//     masks   U8 [N, 256, 256]     face region, 255 inside (landmark hull with forehead, or ellipse)
+//   jpeg (format_version 2; aligned face crops such as CelebA's, 8,593 of them in 150 MB instead of 2.2 GB):
+//     jpeg    U8 [total bytes]     each face's 256x256 JPEG file, byte for byte as it was read; the
+//                                  metadata field jpeg_offsets (JSON array of N + 1 byte offsets)
+//                                  delimits them; decoded per batch (stb_image)
+//     masks   U8 [N, S, S]         face region at S x S (S = 64), resized bilinearly to 256 per batch
+//   both:
+//     splits  U8 [N]               0 = train, 1 = validation, 2 = test (split by source photo)
+//   __metadata__: format "facesr-dataset", format_version, crop_rule (JSON, as in model metadata,
+//   with its per-detector variants), faces (JSON array, per face: source file, box [x, y, w, h] in the
+//   source photo, mask kind), summary (JSON object: what facesr-prepare read, kept and skipped, and why).
+// Memory of a reader: the mapping (pages the kernel may drop) and one batch.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,9 +42,24 @@ struct FaceRecord {
 
 constexpr int64_t kDatasetSide = 256;
 
-// Writes the dataset atomically. images: N x 256 x 256 x 3 bytes; masks: N x 256 x 256 bytes.
+constexpr int64_t kJpegMaskSide = 64;  // masks of the jpeg storage (smooth regions: nothing is lost)
+
+// The crop rule a dataset (and the model trained on it) carries: the rule, and variants for named
+// detectors whose boxes frame faces differently (metadata.h).
+struct DatasetCropRules {
+  CropRule rule;
+  std::map<std::string, CropRule> by_detector;
+};
+
+// Writes the dataset atomically (raw storage). images: N x 256 x 256 x 3 bytes; masks: N x 256 x 256 bytes.
 void write_dataset(const std::string& path, const std::vector<uint8_t>& images, const std::vector<uint8_t>& masks,
                    const std::vector<FaceRecord>& faces, const CropRule& crop_rule, const std::string& summary_json);
+
+// Writes the dataset atomically (jpeg storage). jpegs: one 256x256 JPEG file's bytes per face;
+// masks: N x kJpegMaskSide x kJpegMaskSide bytes.
+void write_jpeg_dataset(const std::string& path, const std::vector<std::vector<uint8_t>>& jpegs,
+                        const std::vector<uint8_t>& masks, const std::vector<FaceRecord>& faces,
+                        const DatasetCropRules& crop_rules, const std::string& summary_json);
 
 class Dataset {
  public:
@@ -46,11 +70,14 @@ class Dataset {
   int64_t size() const { return static_cast<int64_t>(faces_.size()); }
   std::vector<int64_t> indices(Split split) const;
   const std::vector<FaceRecord>& faces() const { return faces_; }
-  const CropRule& crop_rule() const { return crop_rule_; }
+  const CropRule& crop_rule() const { return crop_rules_.rule; }
+  const DatasetCropRules& crop_rules() const { return crop_rules_; }
+  bool jpeg_storage() const { return jpeg_ != nullptr; }
   const std::string& summary_json() const { return summary_; }
   const std::string& path() const { return path_; }
 
   // Faces as float tensors on the CPU: hr N x 3 x 256 x 256 in [-1, 1], mask N x 1 x 256 x 256 in [0, 1].
+  // Throws WeightsError naming the face when a stored JPEG does not decode to 256x256.
   struct Batch {
     torch::Tensor hr;
     torch::Tensor mask;
@@ -64,8 +91,11 @@ class Dataset {
   std::size_t mapped_size_ = 0;
   const uint8_t* images_ = nullptr;
   const uint8_t* masks_ = nullptr;
+  int64_t mask_side_ = kDatasetSide;
+  const uint8_t* jpeg_ = nullptr;       // jpeg storage: the files, delimited by jpeg_offsets_
+  std::vector<uint64_t> jpeg_offsets_;
   std::vector<FaceRecord> faces_;
-  CropRule crop_rule_;
+  DatasetCropRules crop_rules_;
   std::string summary_;
 };
 

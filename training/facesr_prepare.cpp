@@ -26,6 +26,9 @@
 // without an identity are skipped and counted. Without --identities the split is by image, and one
 // person may appear on both sides (said in the summary).
 //
+// --aligned reads folders of aligned face crops instead (training/prepare_aligned.h): stored as their
+// JPEG files, crop rule measured against the element's detectors.
+//
 // Either way, unreadable images are skipped with a message naming them; the run goes on and the
 // summary (printed, and stored in the dataset) counts what was skipped and why.
 #include <algorithm>
@@ -48,6 +51,7 @@
 #include "detector.h"
 #include "image_io.h"
 #include "landmarks.h"
+#include "prepare_aligned.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -59,6 +63,7 @@ constexpr int kCelebADetectionSide = 512;  // CelebA-HQ images are shrunk to thi
 struct PrepareCli {
   std::vector<std::string> inputs;
   std::string out, celeba_hq, identities, celeba_mapping;
+  bool aligned = false;
   int min_face = 128, upsample = 1;
   double val = 0.1, test = 0.0;
   unsigned seed = 1;
@@ -378,7 +383,12 @@ int run(const PrepareCli& cli) {
 int main(int argc, char** argv) {
   CLI::App app{"Detect, crop and pack face photos (or CelebA-HQ) into a facesr training dataset."};
   PrepareCli cli;
-  app.add_option("inputs", cli.inputs, "photos and folders of photos (not with --celeba-hq)");
+  app.add_option("inputs", cli.inputs, "photos and folders of photos (not with --celeba-hq); with --aligned, "
+                 "aligned 256x256 face crops and folders of them");
+  app.add_flag("--aligned", cli.aligned,
+               "the inputs are aligned face crops (one face filling each 256x256 image, e.g. CelebA's): stored as "
+               "JPEG files, crop rule measured against the HOG and Haar detectors' boxes, split at random by "
+               "image (prepare_aligned.h)");
   app.add_option("--out", cli.out, "dataset file to write (.safetensors)")->required();
   app.add_option("--celeba-hq", cli.celeba_hq,
                  "CelebAMask-HQ folder (CelebA-HQ-img/<N>.jpg, optional CelebAMask-HQ-mask-anno/<N/2000>/<NNNNN>_<part>.png, "
@@ -398,6 +408,8 @@ int main(int argc, char** argv) {
                  "0 with --celeba-hq)")->check(CLI::Range(0, 2));
   app.add_flag("--no-landmarks", cli.no_landmarks, "ellipse masks instead of 68-landmark hulls");
   app.add_option("--crop-side-scale", cli.crop.side_scale, "crop rule: crop side / face box side")->check(CLI::Range(1.0, 4.0));
+  app.add_option("--crop-center-dx", cli.crop.center_dx, "crop rule: centre shift right, in face widths")
+      ->check(CLI::Range(-1.0, 1.0));
   app.add_option("--crop-center-dy", cli.crop.center_dy, "crop rule: centre shift down, in face heights")
       ->check(CLI::Range(-1.0, 1.0));
   CLI11_PARSE(app, argc, argv);
@@ -415,6 +427,15 @@ int main(int argc, char** argv) {
   }
   if (!cli.celeba_hq.empty() && app.count("--upsample") == 0) cli.upsample = 0;
   try {
+    if (cli.aligned) {
+      if (!cli.celeba_hq.empty()) {
+        std::fprintf(stderr, "facesr-prepare: --aligned takes folders of crops, not --celeba-hq\n");
+        return 2;
+      }
+      facesr::AlignedPrepareOptions aligned{list_photos(cli.inputs), cli.out, cli.val, cli.test, cli.seed,
+                                            cli.no_landmarks};
+      return facesr::prepare_aligned(aligned);
+    }
     return run(cli);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "facesr-prepare: %s\n", e.what());

@@ -430,6 +430,7 @@ void export_checkpoint(const TrainOptions& o, const std::string& weights_path, D
   load_checkpoint(s, o, device);
   ModelMetadata metadata;
   metadata.crop_rule = data->crop_rule();
+  metadata.crop_rule_by_detector = data->crop_rules().by_detector;
   json training = config_of(o);
   training["steps_done"] = s.step;
   training["dataset"] = {{"path", o.data},

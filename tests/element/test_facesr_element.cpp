@@ -7,6 +7,8 @@
 
 #include "element_fixture.h"
 #include "engine.h"  // facesr::cuda_available
+#include "metadata.h"
+#include "safetensors.h"
 
 namespace {
 
@@ -53,6 +55,35 @@ TEST_F(ElementTest, ReplaceChangesPixelsOnlyInsideFaceRegionsInEveryFormat) {
     gst_buffer_unref(out);
     stop();
   }
+}
+
+// The model's crop rule for the element's detector (issue 16: a model trained on aligned crops carries
+// one rule per detector): here the test model with an "upstream" variant of side 1.0x the face
+// instead of 1.5x, so only the face box itself may change.
+TEST_F(ElementTest, CropRuleOfTheDetectorInUseDecidesTheRegion) {
+  const auto bytes = facesr::read_file_bytes(FACESR_TEST_MODEL);
+  const auto file = facesr::parse_safetensors(bytes.data(), bytes.size(), FACESR_TEST_MODEL);
+  auto metadata = facesr::from_safetensors_metadata(file.metadata, FACESR_TEST_MODEL);
+  metadata.crop_rule_by_detector["upstream"] = {0.0, 0.0, 1.0};
+  metadata.crop_rule_by_detector["haar"] = {0.0, 0.0, 3.0};  // not this element's detector
+  std::vector<facesr::TensorToWrite> tensors;
+  for (const auto& t : file.tensors) tensors.push_back({t.name, t.dtype, t.shape, file.bytes(t)});
+  const std::string model = ::testing::TempDir() + "facesr-by-detector.safetensors";
+  facesr::write_safetensors(model, facesr::to_safetensors_metadata(metadata), tensors);
+
+  GstHarness* h = start("model=" + model, "RGB", 160, 120);
+  const Box face{60, 40, 40, 40};
+  GstBuffer* in = make_frame("RGB", 160, 120);
+  add_faces(in, {face});
+  GstBuffer* original = gst_buffer_copy_deep(in);
+  GstBuffer* out = gst_harness_push_and_pull(h, in);
+  ASSERT_NE(out, nullptr);
+  int changed = 0;
+  EXPECT_TRUE(changes_only_inside("RGB", 160, 120, original, out, {face}, &changed));
+  EXPECT_GT(changed, 200);
+  gst_buffer_unref(original);
+  gst_buffer_unref(out);
+  std::remove(model.c_str());
 }
 
 TEST_F(ElementTest, TimestampsDurationAndFlagsPassThrough) {
