@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace facesr {
 namespace {
@@ -40,9 +41,10 @@ DetectorOptions detector_options(FaceSource source, const FinderSettings& settin
       break;
     case FaceSource::Upstream: options.backend = DetectorBackend::External; break;
   }
-  options.min_face_size = settings.min_face_size;
-  options.max_face_size = settings.max_face_size;
-  options.max_faces = settings.max_faces;
+  // The detector looks for faces from min_face_size up (what it skips below is what saves time) and
+  // reports them all: the finder applies max_face_size and max_faces itself, so that a face left
+  // alone can be reported with the reason. Upstream boxes are all taken, for the same reason.
+  options.min_face_size = source == FaceSource::Upstream ? 1 : settings.min_face_size;
   // A frame too large for the detector at that scale (8K with haar, UHD with hog's upsampling) is
   // looked at smaller instead: the smallest faces found grow by the same factor, which beats
   // stopping the stream. Nothing changes at the sizes the detector takes.
@@ -73,7 +75,7 @@ bool FaceFinder::will_detect(const FinderSettings& settings) const {
 }
 
 std::vector<const Track*> FaceFinder::find(const ImageRef& image, const std::vector<Detection>& upstream,
-                                           const FinderSettings& settings) {
+                                           const FinderSettings& settings, std::vector<SkippedFace>* skipped) {
   const std::vector<Track>* tracks = nullptr;
   const bool detect = will_detect(settings);
   ++frame_count_;
@@ -86,30 +88,45 @@ std::vector<const Track*> FaceFinder::find(const ImageRef& image, const std::vec
     tracks = &tracker_.predict();
   }
 
-  auto shown_size = [&](const Track& t) {
-    const double side = std::max(t.box.width, t.box.height);
-    return side >= settings.min_face_size && (settings.max_face_size <= 0 || side <= settings.max_face_size) &&
-           t.box.x < image.width && t.box.y < image.height && t.box.x + t.box.width > 0 &&
-           t.box.y + t.box.height > 0;  // not entirely outside the frame
+  auto in_frame = [&](const Track& t) {
+    return t.box.x < image.width && t.box.y < image.height && t.box.x + t.box.width > 0 && t.box.y + t.box.height > 0;
   };
   // Faces the detector saw the last time it looked, and those it missed then for the first time
   // unless they overlap one it saw: a missed track is where a face was heading, and a seen one next to
   // it is usually that face after it turned (bench-detect's video: hiding every missed track cost
   // recall, showing them all cost precision). Tracks missed more often live on in the tracker only.
-  std::vector<const Track*> faces;
+  std::vector<const Track*> candidates;
   for (const Track& t : *tracks)
-    if (t.missed == 0 && shown_size(t)) faces.push_back(&t);
-  const std::size_t seen = faces.size();
+    if (t.missed == 0 && in_frame(t)) candidates.push_back(&t);
+  const std::size_t seen = candidates.size();
   for (const Track& t : *tracks) {
-    if (t.missed != 1 || !shown_size(t)) continue;
+    if (t.missed != 1 || !in_frame(t)) continue;
     bool overlaps = false;
-    for (std::size_t i = 0; i < seen && !overlaps; ++i) overlaps = iou(faces[i]->box, t.box) > 0.0;
-    if (!overlaps) faces.push_back(&t);
+    for (std::size_t i = 0; i < seen && !overlaps; ++i) overlaps = iou(candidates[i]->box, t.box) > 0.0;
+    if (!overlaps) candidates.push_back(&t);
   }
-  std::stable_sort(faces.begin(), faces.end(), [](const Track* a, const Track* b) { return a->score > b->score; });
-  if (settings.max_faces > 0 && faces.size() > static_cast<std::size_t>(settings.max_faces))
-    faces.resize(settings.max_faces);
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Track* a, const Track* b) { return a->score > b->score; });
+  std::vector<const Track*> faces;
+  for (const Track* t : candidates) {
+    const double side = std::max(t->box.width, t->box.height);
+    std::optional<SkipReason> reason;
+    if (side < settings.min_face_size) reason = SkipReason::TooSmall;
+    else if (settings.max_face_size > 0 && side > settings.max_face_size) reason = SkipReason::TooLarge;
+    else if (settings.max_faces > 0 && faces.size() >= static_cast<std::size_t>(settings.max_faces)) reason = SkipReason::Cap;
+    if (!reason) faces.push_back(t);
+    else if (skipped) skipped->push_back({t, *reason});
+  }
   return faces;
+}
+
+std::string to_string(SkipReason reason) {
+  switch (reason) {
+    case SkipReason::TooSmall: return "too-small";
+    case SkipReason::TooLarge: return "too-large";
+    case SkipReason::Cap: return "max-faces";
+  }
+  return "?";
 }
 
 }  // namespace facesr

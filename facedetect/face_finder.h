@@ -12,12 +12,14 @@
 // (Tracker::predict) and the frame is not looked at. Returned: the tracks the detector matched the
 // last time it looked, and those it missed then for the first time unless they overlap a matched one;
 // of those, the ones whose larger side is within [min_face_size, max_face_size] and which overlap the
-// frame, highest score first, at most max_faces. The pointers stay valid until the next call.
+// frame, highest score first, at most max_faces; the others that overlap the frame, with the reason,
+// in `skipped` when asked. The pointers stay valid until the next call.
 // Threading: one thread at a time.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "detector.h"
@@ -37,6 +39,19 @@ struct FinderSettings {
   int min_face_size = 16;   // frame pixels, larger side of the face box
   int max_face_size = 0;    // frame pixels; 0 = no limit
   int max_faces = 0;        // 0 = no limit
+};
+
+// Why a face that was found is not returned for enhancement.
+enum class SkipReason {
+  TooSmall,  // larger side below min_face_size (reported for upstream boxes; detectors do not look)
+  TooLarge,  // larger side above max_face_size
+  Cap,       // max_faces faces with higher scores were returned
+};
+std::string to_string(SkipReason reason);  // "too-small" | "too-large" | "max-faces"
+
+struct SkippedFace {
+  const Track* track;
+  SkipReason reason;
 };
 
 // The detector options `source` uses with `settings`' size filters on a frame of that size (0 x 0:
@@ -62,8 +77,9 @@ class FaceFinder {
   // pass a view that only has the frame's size otherwise. `upstream`: this frame's boxes for
   // FaceSource::Upstream, ignored otherwise. Throws std::invalid_argument for an unusable image
   // on a detector frame.
+  // `skipped` (optional): the faces found but not returned, each with why.
   std::vector<const Track*> find(const ImageRef& image, const std::vector<Detection>& upstream,
-                                 const FinderSettings& settings);
+                                 const FinderSettings& settings, std::vector<SkippedFace>* skipped = nullptr);
 
   // Whether the next find() with these settings runs the detector.
   bool will_detect(const FinderSettings& settings) const;

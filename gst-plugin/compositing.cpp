@@ -148,7 +148,7 @@ cv::Mat plane_mat(const FramePlanes& f, int plane, int type, const cv::Rect& rec
 
 void resize_plane(const cv::Mat& src, cv::Mat dst) {
   const bool shrinking = dst.cols < src.cols || dst.rows < src.rows;
-  cv::resize(src, dst, dst.size(), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::resize(src, dst, dst.size(), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_CUBIC);
 }
 
 }  // namespace

@@ -69,7 +69,8 @@ void fill_rgb(FramePlanes& frame, const cv::Rect& rect, const cv::Scalar& rgb);
 cv::Mat luma(const FramePlanes& frame);
 
 // Resamples all of `source` into all of `target` (same layout): area averaging when shrinking,
-// bilinear when enlarging. Used for output-scale and side-by-side.
+// bicubic when enlarging. Used for output-scale and side-by-side (the faces that are not replaced
+// are only ever resized this way).
 void resize_frame(const FramePlanes& source, FramePlanes& target);
 
 // Feathered face mask (CV_32FC1 in [0, 1], side x side) for pasting a result over `region`: an

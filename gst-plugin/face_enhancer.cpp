@@ -73,7 +73,7 @@ std::string FaceEnhancer::model_name() const {
 }
 
 std::vector<const Track*> FaceEnhancer::find_faces(const FramePlanes& source, const std::vector<Detection>& upstream,
-                                                   const FrameSettings& settings) {
+                                                   const FrameSettings& settings, std::vector<SkippedFace>* skipped) {
   // The finder reads pixels only on detector frames, and never for upstream boxes: otherwise it is
   // given a view that only carries the frame's size.
   ImageRef image{source.data[0], source.width, source.height, static_cast<std::size_t>(source.width),
@@ -83,7 +83,7 @@ std::vector<const Track*> FaceEnhancer::find_faces(const FramePlanes& source, co
     gray = luma(source);
     image = {gray.data, gray.cols, gray.rows, gray.step, PixelFormat::Gray8};
   }
-  return finder_->find(image, upstream, settings);
+  return finder_->find(image, upstream, settings, skipped);
 }
 
 void FaceEnhancer::smooth(int track_id, cv::Mat& result, double weight) {
@@ -104,7 +104,8 @@ void FaceEnhancer::smooth(int track_id, cv::Mat& result, double weight) {
 std::vector<FaceReport> FaceEnhancer::process(const FramePlanes& source, FramePlanes& target, int scale,
                                               const std::vector<Detection>& upstream,
                                               const FrameSettings& settings) {
-  const std::vector<const Track*> faces = find_faces(source, upstream, settings);
+  std::vector<SkippedFace> skipped;
+  const std::vector<const Track*> faces = find_faces(source, upstream, settings, &skipped);
 
   // All faces of the frame in one batch; crops are all taken before anything is pasted.
   // The model's rule for this detector's boxes (haar frames a face ~1.2x wider than hog).
@@ -133,7 +134,7 @@ std::vector<FaceReport> FaceEnhancer::process(const FramePlanes& source, FramePl
     if (auto previous = previous_.find(faces[i]->id); previous != previous_.end())
       kept[faces[i]->id] = previous->second;
     paste_face(target, scaled(regions[i], scale), scaled(faces[i]->box, scale), results_[i]);
-    reports.push_back({faces[i]->id, scaled(faces[i]->box, scale), faces[i]->score, faces[i]->detected, true});
+    reports.push_back({faces[i]->id, scaled(faces[i]->box, scale), faces[i]->score, faces[i]->detected, true, ""});
   }
   previous_ = std::move(kept);  // tracks not shown this frame start afresh
 
@@ -143,6 +144,9 @@ std::vector<FaceReport> FaceEnhancer::process(const FramePlanes& source, FramePl
       draw_inset(target, box, results_[i], std::clamp(2 * std::max(box.width, box.height), 48, kResultSize));
     if (settings.annotate) draw_outline(target, box, std::max(1, scale), cv::Scalar(0, 255, 0));
   }
+  for (const SkippedFace& f : skipped)
+    reports.push_back({f.track->id, scaled(f.track->box, scale), f.track->score, f.track->detected, false,
+                       to_string(f.reason)});
   return reports;
 }
 

@@ -9,7 +9,8 @@
 //     std::vector<facesr::FaceReport> faces = enhancer->process(source, target, 1, {}, settings);
 //
 // Per frame: find faces (FaceFinder: the detector every `detect_interval` frames, the tracker's
-// prediction in between; those inside [min_face_size, max_face_size], at most max_faces), crop each
+// prediction in between; those inside [min_face_size, max_face_size], at most max_faces; the others
+// are reported, not enhanced, with the reason), crop each
 // by the model's crop rule to 32x32, run all of them through the engine as one batch, optionally blend
 // each track's result with its previous one, and paste the results into the target (compositing.h).
 // Threading: one thread at a time (the element's streaming thread).
@@ -59,6 +60,7 @@ struct FaceReport {
   double score = 0.0;     // of the last matching detection
   bool detected = false;  // matched a detection on this frame (false: predicted by the tracker)
   bool enhanced = false;  // its pixels were replaced by the model's result
+  std::string reason;     // why not, when not: "too-small", "too-large", "max-faces" (SkipReason)
 };
 
 class FaceEnhancer {
@@ -85,7 +87,7 @@ class FaceEnhancer {
  private:
   FaceEnhancer() = default;
   std::vector<const Track*> find_faces(const FramePlanes& source, const std::vector<Detection>& upstream,
-                                       const FrameSettings& settings);
+                                       const FrameSettings& settings, std::vector<SkippedFace>* skipped);
   void smooth(int track_id, cv::Mat& result, double weight);
 
   EnhancerConfig config_;

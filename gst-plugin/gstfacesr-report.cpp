@@ -3,6 +3,8 @@
  * element message; and the face metas it reads from upstream (detector=upstream). */
 #include "gstfacesr-private.h"
 
+#include <algorithm>
+
 /* Faces given by upstream: region-of-interest metas of type "face" that no facesr made, clipped to
  * the frame (a meta is outside data: a 100000x100000 box on a 160x120 frame once asked for 67 GB). */
 std::vector<facesr::Detection>
@@ -62,6 +64,7 @@ gst_facesr_attach_metas (GstFacesr * self, GstBuffer * buffer, const std::vector
             "score", G_TYPE_DOUBLE, f.score,
             "detected", G_TYPE_BOOLEAN, f.detected,
             "enhanced", G_TYPE_BOOLEAN, f.enhanced,
+            "reason", G_TYPE_STRING, f.enhanced ? "enhanced" : f.reason.c_str (),
             "model", G_TYPE_STRING, self->model_name,
             "synthesized", G_TYPE_BOOLEAN, f.enhanced, NULL));
   }
@@ -83,7 +86,8 @@ gst_facesr_post_message (GstFacesr * self, GstBuffer * buffer, const std::vector
       "stream-time", G_TYPE_UINT64, gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts),
       "running-time", G_TYPE_UINT64, gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts),
       "duration", G_TYPE_UINT64, GST_BUFFER_DURATION (buffer),
-      "synthesized", G_TYPE_BOOLEAN, !faces.empty (),
+      "synthesized", G_TYPE_BOOLEAN, std::any_of (faces.begin (), faces.end (),
+          [](const facesr::FaceReport & f) { return f.enhanced; }),
       "model", G_TYPE_STRING, self->model_name, NULL);
   GValue list = G_VALUE_INIT;
   g_value_init (&list, GST_TYPE_LIST);
@@ -99,6 +103,7 @@ gst_facesr_post_message (GstFacesr * self, GstBuffer * buffer, const std::vector
             "score", G_TYPE_DOUBLE, f.score,
             "detected", G_TYPE_BOOLEAN, f.detected,
             "enhanced", G_TYPE_BOOLEAN, f.enhanced,
+            "reason", G_TYPE_STRING, f.enhanced ? "enhanced" : f.reason.c_str (),
             "synthesized", G_TYPE_BOOLEAN, f.enhanced, NULL);
     gst_value_set_structure (&item, face);
     gst_structure_free (face);

@@ -117,6 +117,21 @@ class ElementTest : public ::testing::Test {
     return metas;
   }
 
+  // What facesr says it did with the face: "enhanced", or why not ("too-small", "too-large", "max-faces").
+  static std::string reason_of(GstVideoRegionOfInterestMeta* meta) {
+    const GstStructure* params = gst_video_region_of_interest_meta_get_param(meta, "facesr");
+    const char* reason = params ? gst_structure_get_string(params, "reason") : nullptr;
+    return reason ? reason : "";
+  }
+
+  // facesr's metas of the faces it enhanced.
+  static std::vector<GstVideoRegionOfInterestMeta*> enhanced_metas(GstBuffer* buffer) {
+    std::vector<GstVideoRegionOfInterestMeta*> enhanced;
+    for (auto* meta : facesr_metas(buffer))
+      if (reason_of(meta) == "enhanced") enhanced.push_back(meta);
+    return enhanced;
+  }
+
   // The "facesr" element messages posted so far.
   std::vector<GstMessage*> messages() {
     std::vector<GstMessage*> found;

@@ -4,6 +4,7 @@
 // The environment (tests/element/meson.build) loads only the plugin from the build tree, with a
 // registry file of its own.
 #include <fstream>
+#include <map>
 
 #include "element_fixture.h"
 #include "engine.h"  // facesr::cuda_available
@@ -181,12 +182,39 @@ TEST_F(ElementTest, UpstreamModeUsesOnlyTheGivenBoxesAndSizeLimits) {
   gst_buffer_add_video_region_of_interest_meta(in, "person", 0, 0, 50, 50);  // not a face
   GstBuffer* original = gst_buffer_copy_deep(in);
   GstBuffer* out = gst_harness_push_and_pull(h, in);
-  const auto metas = facesr_metas(out);
+  const auto metas = enhanced_metas(out);
   ASSERT_EQ(metas.size(), 1u);
   EXPECT_EQ(metas[0]->x, 60u);
   EXPECT_EQ(metas[0]->w, 40u);
   EXPECT_TRUE(changes_only_inside("BGRx", 200, 150, original, out, {region_of({60, 40, 40, 40})}));
+  // The faces left alone are reported too, with why (issue 17), and are not marked synthesized.
+  std::map<guint, std::string> reasons;
+  for (auto* meta : facesr_metas(out)) {
+    reasons[meta->x] = reason_of(meta);
+    gboolean synthesized = TRUE;
+    gst_structure_get_boolean(gst_video_region_of_interest_meta_get_param(meta, "facesr"), "synthesized", &synthesized);
+    EXPECT_EQ(synthesized, reasons[meta->x] == "enhanced") << meta->x;
+  }
+  EXPECT_EQ(reasons, (std::map<guint, std::string>{{10, "too-small"}, {60, "enhanced"}, {120, "too-large"}}));
   gst_buffer_unref(original);
+  gst_buffer_unref(out);
+}
+
+TEST_F(ElementTest, FacesBeyondMaxFacesAreReportedWithTheReason) {
+  GstHarness* h = start("max-faces=1", "RGB", 200, 150);
+  GstBuffer* in = make_frame("RGB", 200, 150);
+  add_faces(in, {{20, 20, 40, 40}, {120, 60, 40, 40}});
+  GstBuffer* out = gst_harness_push_and_pull(h, in);
+  ASSERT_NE(out, nullptr);
+  const auto metas = facesr_metas(out);
+  ASSERT_EQ(metas.size(), 2u);
+  EXPECT_EQ(enhanced_metas(out).size(), 1u);
+  EXPECT_TRUE(reason_of(metas[0]) == "max-faces" || reason_of(metas[1]) == "max-faces");
+  const auto msgs = messages();
+  ASSERT_FALSE(msgs.empty());
+  const std::string text = gst_structure_to_string(gst_message_get_structure(msgs.back()));
+  EXPECT_NE(text.find("max-faces"), std::string::npos) << text;
+  for (GstMessage* m : msgs) gst_message_unref(m);
   gst_buffer_unref(out);
 }
 
