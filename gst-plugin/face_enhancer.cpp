@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include <opencv2/imgproc.hpp>
 
@@ -101,18 +102,31 @@ void FaceEnhancer::smooth(int track_id, cv::Mat& result, double weight) {
   previous_[track_id] = current;
 }
 
-std::vector<FaceReport> FaceEnhancer::process(const FramePlanes& source, FramePlanes& target, int scale,
-                                              const std::vector<Detection>& upstream,
-                                              const FrameSettings& settings) {
-  std::vector<SkippedFace> skipped;
-  const std::vector<const Track*> faces = find_faces(source, upstream, settings, &skipped);
-
-  // All faces of the frame in one batch; crops are all taken before anything is pasted.
+const CropRule& FaceEnhancer::crop_rule() const {
   // The model's rule for this detector's boxes (haar frames a face ~1.2x wider than hog).
   const char* detector = finder_->source() == FaceSource::Hog    ? "hog"
                          : finder_->source() == FaceSource::Haar ? "haar"
                                                                  : "upstream";
-  const CropRule& rule = crop_rule_for(engine_->metadata(), detector);
+  return crop_rule_for(engine_->metadata(), detector);
+}
+
+int FaceEnhancer::auto_max_face_size() const {
+  return static_cast<int>(std::floor(kCropSize / crop_rule().side_scale));
+}
+
+std::vector<FaceReport> FaceEnhancer::process(const FramePlanes& source, FramePlanes& target, int scale,
+                                              const std::vector<Detection>& upstream,
+                                              const FrameSettings& frame_settings) {
+  FrameSettings settings = frame_settings;
+  if (settings.max_face_size == kAutoMaxFaceSize) {
+    const int limit = auto_max_face_size();
+    settings.max_face_size = limit < settings.min_face_size ? 0 : limit;
+  }
+  std::vector<SkippedFace> skipped;
+  const std::vector<const Track*> faces = find_faces(source, upstream, settings, &skipped);
+
+  // All faces of the frame in one batch; crops are all taken before anything is pasted.
+  const CropRule& rule = crop_rule();
   std::vector<CropRegion> regions;
   std::vector<ImageView> in;
   std::vector<MutableImageView> out;

@@ -47,6 +47,9 @@ struct EnhancerConfig {
 
 // May change between frames. The finder's part: detect_interval, min/max_face_size (source pixels),
 // max_faces (face_finder.h).
+// max_face_size here may also be kAutoMaxFaceSize (auto_max_face_size()).
+constexpr int kAutoMaxFaceSize = -1;
+
 struct FrameSettings : FinderSettings {
   double temporal_smoothing = 0.0;  // [0, 1): weight of a track's previous result
   float noise = 0.0f;       // the paper's w/N strength; 0 = deterministic
@@ -80,6 +83,12 @@ class FaceEnhancer {
 
   void reset();  // forgets tracks and previous results (after a flush, seek or new caps)
 
+  // The largest face (source pixels) whose crop region the model's 32x32 input holds without
+  // shrinking: kCropSize / the crop rule's side scale for this detector (21 px for a 1.5x rule). The
+  // face-size benchmark (tests/bench/face-size.sh) measured faces above it made worse than a plain
+  // resize; max_face_size = kAutoMaxFaceSize uses it (or no limit when min_face_size is above it).
+  int auto_max_face_size() const;
+
   std::string device_description() const;
   std::string model_name() const;  // the weights file's name
   double face_ms() const { return face_ms_; }  // one face through the engine, measured in create()
@@ -89,6 +98,7 @@ class FaceEnhancer {
   std::vector<const Track*> find_faces(const FramePlanes& source, const std::vector<Detection>& upstream,
                                        const FrameSettings& settings, std::vector<SkippedFace>* skipped);
   void smooth(int track_id, cv::Mat& result, double weight);
+  const CropRule& crop_rule() const;  // the model's rule for this detector's boxes
 
   EnhancerConfig config_;
   std::unique_ptr<Engine> engine_;

@@ -22,7 +22,8 @@ GST_DEBUG_CATEGORY_EXTERN (gst_facesr_debug);
 #define DEFAULT_DETECTOR GST_FACESR_DETECTOR_HAAR
 #define DEFAULT_DETECT_INTERVAL 0
 #define DEFAULT_MIN_FACE_SIZE 16
-#define DEFAULT_MAX_FACE_SIZE 96
+/* -1: auto, the largest face the model's 32x32 input holds without shrinking (FaceEnhancer). */
+#define DEFAULT_MAX_FACE_SIZE -1
 #define DEFAULT_MAX_FACES 8
 #define DEFAULT_OUTPUT_SCALE 1
 #define DEFAULT_MODE GST_FACESR_MODE_REPLACE
@@ -66,7 +67,7 @@ struct _GstFacesr
   GstFacesrDetector detector;
   guint detect_interval;
   guint min_face_size;
-  guint max_face_size;
+  gint max_face_size;           /* -1 auto, 0 no limit */
   guint max_faces;
   guint output_scale;
   GstFacesrMode mode;

@@ -129,8 +129,8 @@ gst_facesr_set_property (GObject * object, guint prop_id, const GValue * value, 
      * latest change wins), with a warning, instead of an impossible pair that stops the stream. */
     case PROP_MIN_FACE_SIZE:
       self->min_face_size = g_value_get_uint (value);
-      if (self->max_face_size != 0 && self->max_face_size < self->min_face_size) {
-        size_warning = g_strdup_printf ("min-face-size %u is above max-face-size %u: max-face-size set "
+      if (self->max_face_size > 0 && (guint) self->max_face_size < self->min_face_size) {
+        size_warning = g_strdup_printf ("min-face-size %u is above max-face-size %d: max-face-size set "
             "to 0 (no upper limit); set it after min-face-size to keep one", self->min_face_size,
             self->max_face_size);
         self->max_face_size = 0;
@@ -138,13 +138,13 @@ gst_facesr_set_property (GObject * object, guint prop_id, const GValue * value, 
       GST_DEBUG_OBJECT (self, "min-face-size: %u", self->min_face_size);
       break;
     case PROP_MAX_FACE_SIZE:
-      self->max_face_size = g_value_get_uint (value);
-      if (self->max_face_size != 0 && self->max_face_size < self->min_face_size) {
-        size_warning = g_strdup_printf ("max-face-size %u is below min-face-size %u: min-face-size lowered "
-            "to %u", self->max_face_size, self->min_face_size, self->max_face_size);
-        self->min_face_size = self->max_face_size;
+      self->max_face_size = g_value_get_int (value);
+      if (self->max_face_size > 0 && (guint) self->max_face_size < self->min_face_size) {
+        size_warning = g_strdup_printf ("max-face-size %d is below min-face-size %u: min-face-size lowered "
+            "to %d", self->max_face_size, self->min_face_size, self->max_face_size);
+        self->min_face_size = (guint) self->max_face_size;
       }
-      GST_DEBUG_OBJECT (self, "max-face-size: %u", self->max_face_size);
+      GST_DEBUG_OBJECT (self, "max-face-size: %d", self->max_face_size);
       break;
     case PROP_MAX_FACES:
       self->max_faces = g_value_get_uint (value);
@@ -232,7 +232,7 @@ gst_facesr_get_property (GObject * object, guint prop_id, GValue * value, GParam
       g_value_set_uint (value, self->min_face_size);
       break;
     case PROP_MAX_FACE_SIZE:
-      g_value_set_uint (value, self->max_face_size);
+      g_value_set_int (value, self->max_face_size);
       break;
     case PROP_MAX_FACES:
       g_value_set_uint (value, self->max_faces);
@@ -304,14 +304,17 @@ gst_facesr_install_properties (GObjectClass * gobject_class)
       g_param_spec_uint ("min-face-size", "Minimum face size",
           "Smallest face enhanced, in input pixels (larger side of the face box); smaller faces "
           "are left alone. Above 24 the haar detector looks at the frame scaled so that this size "
-          "becomes 24 px (48: 1.5x faster). A value above max-face-size sets max-face-size to 0, "
+          "becomes 24 px (48: 1.5x faster). A value above a set max-face-size sets max-face-size to 0, "
           "no limit (with a warning)", 1, 4096, DEFAULT_MIN_FACE_SIZE, rw_live));
   g_object_class_install_property (gobject_class, PROP_MAX_FACE_SIZE,
-      g_param_spec_uint ("max-face-size", "Maximum face size",
-          "Largest face enhanced, in input pixels (0 = no limit). The network sees each face as a "
-          "32x32 crop of 1.5x the face, so faces much larger than the default already hold more "
-          "real detail than the crop and are left alone. A value below min-face-size lowers "
-          "min-face-size to it (with a warning)", 0, 8192, DEFAULT_MAX_FACE_SIZE, rw_live));
+      g_param_spec_int ("max-face-size", "Maximum face size",
+          "Largest face enhanced, in input pixels (larger side of the face box); larger faces are "
+          "left alone (reported with reason too-large). -1 = auto: the largest face whose crop the "
+          "model's 32x32 input holds without shrinking it (32 / the model's crop-rule side scale: "
+          "27 px for the default model), as above that the network has less to work with than the "
+          "face already shows and the face-size benchmark measured faces made worse; if "
+          "min-face-size is above it, no limit. 0 = no limit. A value below min-face-size lowers "
+          "min-face-size to it (with a warning)", -1, 8192, DEFAULT_MAX_FACE_SIZE, rw_live));
   g_object_class_install_property (gobject_class, PROP_MAX_FACES,
       g_param_spec_uint ("max-faces", "Maximum faces",
           "Most faces enhanced per frame, the highest-scoring ones (0 = no limit); bounds the time "

@@ -11,7 +11,7 @@
 // Frames: I420 (what decoders hand to facesr after videoconvert), blurred noise, fixed seed, with the
 // default GstVideoInfo strides (854 wide: Y rows 856 bytes). Faces are exact: each frame carries N
 // GstVideoRegionOfInterestMeta of type "face" (widths 32-64 px, inside the element's default
-// min/max-face-size 16..96, N <= max-faces 8), spread over the frame, so every face is cropped,
+// min-face-size 16, max-face-size=0: no limit, N <= max-faces 8), spread over the frame, so every face is cropped,
 // enhanced as one batch per frame and composited. Each buffer is a fresh copy (facesr works in
 // place), made before the clock starts.
 //
@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
     for (const auto& [path, label] : models) {
       double zero_ms = -1;
       for (int faces : kFaceCounts) {
-        const Run r = run_pipeline("facesr detector=upstream model=\"" + path + "\"", res, faces,
+        const Run r = run_pipeline("facesr detector=upstream max-face-size=0 model=\"" + path + "\"", res, faces,
                                    faces == 0 ? cheap_frames : frames);
         if (faces == 0 && r.ok) zero_ms = r.ms_per_frame;
         print_row(res.name, "facesr " + label, faces, r, zero_ms);

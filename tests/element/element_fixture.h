@@ -26,13 +26,15 @@ struct Box {
   int x, y, w, h;
 };
 
-// A facesr with the test model, detector=upstream, and `props` ("name=value name=value").
+// A facesr with the test model, detector=upstream, max-face-size=0, and `props` ("name=value name=value").
 inline GstElement* make_facesr(const std::string& props, GstBus* bus = nullptr) {
   GstElement* e = gst_element_factory_make("facesr", nullptr);
   EXPECT_NE(e, nullptr) << "facesr not found: is GST_PLUGIN_PATH the build's gst-plugin/?";
   if (e == nullptr) return nullptr;
   gst_object_ref_sink(e);
-  g_object_set(e, "model", FACESR_TEST_MODEL, "threads", 1, nullptr);
+  // max-face-size=0: the tests' faces are 20-80 px, above the auto limit of the test model's 1.5x
+  // crop rule (21 px); test_facesr_element.cpp tests the auto limit itself.
+  g_object_set(e, "model", FACESR_TEST_MODEL, "threads", 1, "max-face-size", 0, nullptr);
   gst_util_set_object_arg(G_OBJECT(e), "detector", "upstream");
   std::istringstream words(props);
   std::string word;

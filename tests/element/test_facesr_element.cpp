@@ -200,6 +200,31 @@ TEST_F(ElementTest, UpstreamModeUsesOnlyTheGivenBoxesAndSizeLimits) {
   gst_buffer_unref(out);
 }
 
+// Never worse (issue 17): with the default max-face-size (auto), a sharp face larger than the model's
+// 32x32 input holds (21 px for the test model's 1.5x crop rule) is left as it is, and said so; a small
+// one is enhanced. The random-weights test model makes any face it replaces worse, so a large face
+// replaced would show here as changed pixels.
+TEST_F(ElementTest, DefaultMaxFaceSizeLeavesFacesTheModelCannotImproveAlone) {
+  GstHarness* h = start("max-face-size=-1", "RGB", 200, 150);
+  gint max = 0;
+  g_object_get(h->element, "max-face-size", &max, nullptr);
+  EXPECT_EQ(max, -1);
+  GstBuffer* in = make_frame("RGB", 200, 150);
+  const Box large{100, 40, 64, 64}, small{20, 20, 18, 18};
+  add_faces(in, {large, small});
+  GstBuffer* original = gst_buffer_copy_deep(in);
+  GstBuffer* out = gst_harness_push_and_pull(h, in);
+  ASSERT_NE(out, nullptr);
+  int changed = 0;
+  EXPECT_TRUE(changes_only_inside("RGB", 200, 150, original, out, {region_of(small)}, &changed))
+      << "the 64 px face was replaced";
+  EXPECT_GT(changed, 50) << "the 18 px face was not enhanced";
+  for (auto* meta : facesr_metas(out))
+    EXPECT_EQ(reason_of(meta), meta->w == 64u ? "too-large" : "enhanced") << meta->w;
+  gst_buffer_unref(original);
+  gst_buffer_unref(out);
+}
+
 TEST_F(ElementTest, FacesBeyondMaxFacesAreReportedWithTheReason) {
   GstHarness* h = start("max-faces=1", "RGB", 200, 150);
   GstBuffer* in = make_frame("RGB", 200, 150);

@@ -124,11 +124,12 @@ TEST_F(RobustnessTest, OutputScaleAndModeChangesUnderLoadNeverStopTheStream) {
 // 3. min-face-size above max-face-size used to be a fatal stream error; now the latest change wins
 // and the other moves, with a warning.
 TEST_F(RobustnessTest, CrossingFaceSizesAreResolvedWithAWarning) {
-  GstHarness* h = start("min-face-size=100", "RGB", 320, 240);  // max-face-size defaults to 96
-  guint min = 0, max = 1;
+  GstHarness* h = start("max-face-size=96 min-face-size=100", "RGB", 320, 240);
+  guint min = 0;
+  gint max = 1;
   g_object_get(h->element, "min-face-size", &min, "max-face-size", &max, nullptr);
   EXPECT_EQ(min, 100u);
-  EXPECT_EQ(max, 0u) << "max-face-size 96 was below the new minimum: now no upper limit";
+  EXPECT_EQ(max, 0) << "max-face-size 96 was below the new minimum: now no upper limit";
   GstBuffer* in = make_frame("RGB", 320, 240);
   add_faces(in, {{100, 60, 120, 120}, {10, 10, 60, 60}});
   GstBuffer* out = gst_harness_push_and_pull(h, in);
@@ -137,10 +138,10 @@ TEST_F(RobustnessTest, CrossingFaceSizesAreResolvedWithAWarning) {
   EXPECT_EQ(enhanced_metas(out)[0]->w, 120u);
   gst_buffer_unref(out);
 
-  g_object_set(h->element, "max-face-size", 50u, nullptr);  // while PLAYING: min follows it down
+  g_object_set(h->element, "max-face-size", 50, nullptr);  // while PLAYING: min follows it down
   g_object_get(h->element, "min-face-size", &min, "max-face-size", &max, nullptr);
   EXPECT_EQ(min, 50u);
-  EXPECT_EQ(max, 50u);
+  EXPECT_EQ(max, 50);
   in = make_frame("RGB", 320, 240);
   add_faces(in, {{240, 170, 50, 50}});  // away from the earlier faces, whose tracks would smooth its box
   out = gst_harness_push_and_pull(h, in);
