@@ -155,6 +155,27 @@ TEST(Training, ResumeGivesTheSameWeightsAsAnUninterruptedRun) {
     EXPECT_TRUE(torch::allclose(tensor, b.at(name), 1e-5, 1e-6)) << name << " differs after resume";
 }
 
+// --lr-decay-steps: the last N steps run at a falling learning rate (a function of the step, so a
+// resume at the same --steps continues it exactly); recorded in the model's training metadata.
+TEST(Training, LearningRateDecayChangesTheLastStepsAndIsRecorded) {
+  auto constant = small_run("lr-constant");
+  constant.steps = 4;
+  constant.phase1_steps = 4;
+  constant.checkpoint_every = constant.sample_every = constant.validate_every = 0;
+  facesr::train(constant, false);
+  auto decayed = constant;
+  decayed.out_dir = small_run("lr-decayed").out_dir;
+  decayed.lr_decay_steps = 2;
+  facesr::train(decayed, false);
+  const auto a = weights_of(constant.out_dir + "/model.safetensors");
+  const auto b = weights_of(decayed.out_dir + "/model.safetensors");
+  double differs = 0;
+  for (const auto& [name, tensor] : a) differs += (tensor - b.at(name)).abs().sum().item<double>();
+  EXPECT_GT(differs, 0.0) << "the decay changed nothing";
+  const auto model = facesr::load_generator(decayed.out_dir + "/model.safetensors");
+  EXPECT_NE(model.metadata.training.find("\"lr_decay_steps\":2"), std::string::npos) << model.metadata.training;
+}
+
 // facesr-train killed while it writes checkpoints every step: the checkpoint left behind always loads.
 TEST(Training, SigkillMidCheckpointLeavesALoadableCheckpoint) {
   auto o = small_run("sigkill");

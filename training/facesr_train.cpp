@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 10.0));
   app.add_option("--batch", o.batch, "faces per step")->check(CLI::Range(1, 4096));
   app.add_option("--lr", o.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--lr-decay-steps", o.lr_decay_steps, "lower the learning rate linearly towards 0 over the last N steps (0 = constant)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--lambda-pix", o.lambda_pix, "weight of L_pix");
   app.add_option("--lambda-vgg", o.lambda_vgg, "weight of L_vgg");
   app.add_option("--steps", o.steps, "total steps (or --epochs)")->check(CLI::NonNegativeNumber);

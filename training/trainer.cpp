@@ -45,6 +45,18 @@ struct State {
   int64_t step = 0;
 };
 
+// The learning rate of the step after `step`: o.lr, falling linearly over the last lr_decay_steps.
+double learning_rate(const TrainOptions& o, int64_t step) {
+  const int64_t decay_from = o.steps - o.lr_decay_steps;
+  if (o.lr_decay_steps <= 0 || step < decay_from) return o.lr;
+  return o.lr * static_cast<double>(o.steps - step) / static_cast<double>(o.lr_decay_steps + 1);
+}
+
+void set_learning_rate(State& s, double lr) {
+  for (auto* opt : {s.opt_g.get(), s.opt_dg.get(), s.opt_dl.get()})
+    for (auto& group : opt->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+}
+
 json config_of(const TrainOptions& o) {
   return {{"ngf", o.generator.ngf()},
           {"depth", o.generator.depth()},
@@ -58,6 +70,7 @@ json config_of(const TrainOptions& o) {
           {"train_noise", o.train_noise},
           {"batch", o.batch},
           {"lr", o.lr},
+          {"lr_decay_steps", o.lr_decay_steps},
           {"betas", {o.beta1, o.beta2}},
           {"lambda_pix", o.lambda_pix},
           {"lambda_vgg", o.vgg19.empty() ? 0.0 : o.lambda_vgg},
@@ -370,6 +383,7 @@ TrainResult train(const TrainOptions& o, bool resume) {
     auto stop_requested = [&] { return dist ? dist->average(g_stop ? 1.0 : 0.0) > 0.0 : g_stop.load(); };
     while (s.step < o.steps && !stop_requested()) {
       const auto t0 = Clock::now();
+      set_learning_rate(s, learning_rate(o, s.step));  // a function of the step: resume stays bit-exact
       const StepLosses l = train_step(s, o, *data, train_faces, device, dist.get());
       ++s.step;
       if (!writer) continue;

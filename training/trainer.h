@@ -47,6 +47,7 @@ struct TrainOptions {
   double train_noise = 0.0;      // "w/ N": noise strength in G during training (0 = off)
   int64_t batch = 64;
   double lr = 2e-4, beta1 = 0.5, beta2 = 0.999;
+  int64_t lr_decay_steps = 0;    // the last this many steps lower lr linearly towards 0 (pix2pix); 0 = constant
   double lambda_pix = 100.0, lambda_vgg = 10.0;
   int64_t steps = 1000;          // total optimisation steps
   int64_t phase1_steps = 500;    // steps before D_l joins
