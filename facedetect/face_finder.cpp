@@ -42,9 +42,12 @@ DetectorOptions detector_options(FaceSource source, const FinderSettings& settin
     case FaceSource::Upstream: options.backend = DetectorBackend::External; break;
   }
   // The detector looks for faces from min_face_size up (what it skips below is what saves time) and
-  // reports them all: the finder applies max_face_size and max_faces itself, so that a face left
-  // alone can be reported with the reason. Upstream boxes are all taken, for the same reason.
+  // reports them: the finder applies max_face_size and max_faces itself, so that a face left alone
+  // can be reported with the reason. Upstream boxes are all taken, for the same reason.
   options.min_face_size = source == FaceSource::Upstream ? 1 : settings.min_face_size;
+  // Still a bound on what is tracked (the tracker's matching grows with the cube of the count): the
+  // highest-scoring 4 x max_faces, so a crowd costs what it did when the detector kept max_faces.
+  options.max_faces = settings.max_faces > 0 ? 4 * settings.max_faces : 0;
   // A frame too large for the detector at that scale (8K with haar, UHD with hog's upsampling) is
   // looked at smaller instead: the smallest faces found grow by the same factor, which beats
   // stopping the stream. Nothing changes at the sizes the detector takes.
@@ -54,7 +57,6 @@ DetectorOptions detector_options(FaceSource source, const FinderSettings& settin
     options.detection_scale *= std::sqrt(kMaxDetectionPixels / pixels) / upsampled * 0.999;
   return options;
 }
-
 
 TrackerOptions finder_tracker_options() {
   TrackerOptions options;

@@ -4,22 +4,22 @@
 #      shared/data/SOURCES.md) packed by facesr-prepare --aligned: the JPEG files as they are, masks
 #      from 68 landmarks, the crop rule measured against the HOG and Haar detectors' boxes, 5 % of the
 #      images held out at random for validation (seed 1; no identity labels, so people overlap);
-#   2. facesr-train in out/runs/default (ngf 8, residual heads, no discriminators, 10,000 steps of 8
-#      faces, the learning rate falling linearly over the last 3,000: about 85 minutes of 2 idle cores; resumes when a checkpoint is there: run it again
+#   2. facesr-train in out/runs/default (ngf 8, residual heads, no discriminators, 8,000 steps of 8
+#      faces, the learning rate falling linearly over the last 3,000: about 70 minutes of 2 idle cores; resumes when a checkpoint is there: run it again
 #      after a stop);
 #   3. export as F16 to model/weights/facesr-default.safetensors and evaluate it, fixed-seed protocol,
 #      on the CelebA validation faces and on the 12 validation faces of the packaged photos (other
 #      people, other cameras; prepared with the model's crop rule): eval-celeba.json,
 #      eval-packaged.json, the sheets, curve.png.
 #
-# usage: training/train-default.sh [STEPS]   (default 10000: the shipped model; BUILD_DIR picks the build)
+# usage: training/train-default.sh [STEPS]   (default 8000: the shipped model; BUILD_DIR picks the build)
 # Environment: CELEBA_DIR (default ../shared/data/celeba-aligned), THREADS (default: all cores);
 # OMP_WAIT_POLICY defaults to PASSIVE: with the default (spinning) OpenMP threads a step was 10x slower
 # while anything else ran on the 2 cores.
 # Stop it any time with Ctrl-C: the checkpoint is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=${1:-10000}
+steps=${1:-8000}
 build_dir=${BUILD_DIR:-build}
 celeba_dir=${CELEBA_DIR:-../shared/data/celeba-aligned}
 data_dir=out/data
