@@ -91,10 +91,10 @@ echo "demo: rendering the clip ($width x $height, $fps fps, 4 s per photo)"
 
 # ---- the element ----------------------------------------------------------------------------
 echo "demo: enhancing the clip with facesr (model $model)"
-# The element's defaults, except max-face-size: the clip's faces are 24-56 px wide, and the Haar
-# cascade sometimes adds a second, larger box around a face (80-90 px here).
+# The element's defaults: it enhances the faces up to the size its model can improve (max-face-size
+# auto: 27 px with the default model) and leaves the larger ones of the clip (24-56 px) as they are.
 FACESR_BUILD_DIR=$build_dir FACESR_MODEL=$model \
-  pipelines/enhance-file.sh "$out_dir/input.mp4" "$out_dir/enhanced.mp4" max-face-size=64 >/dev/null
+  pipelines/enhance-file.sh "$out_dir/input.mp4" "$out_dir/enhanced.mp4" >/dev/null
 
 gst-launch-1.0 -q -e compositor name=mix sink_1::xpos=$width ! videoconvert \
     ! x264enc speed-preset=veryfast bitrate=3000 ! h264parse ! mp4mux ! filesink location="$out_dir/side-by-side.mp4" \

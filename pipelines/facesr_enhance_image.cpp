@@ -133,8 +133,11 @@ int main(int argc, char** argv) {
     std::vector<cv::Mat> crops, results;
     std::vector<facesr::ImageView> in;
     std::vector<facesr::MutableImageView> out;
+    // The model's rule for the boxes' source, as the element picks it ("haar" and "hog" may have
+    // their own; given boxes take the rule itself).
+    const facesr::CropRule& rule = facesr::crop_rule_for(engine->metadata(), detect.empty() ? "upstream" : detect);
     for (const auto& face : faces) {
-      const auto region = facesr::crop_region_for_face(face.box, engine->metadata().crop_rule);
+      const auto region = facesr::crop_region_for_face(face.box, rule);
       crops.push_back(facesr::extract_crop(rgb_images[face.image], region, facesr::kCropSize));
       results.emplace_back(facesr::kResultSize, facesr::kResultSize, CV_8UC3);
     }
