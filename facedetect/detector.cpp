@@ -41,7 +41,7 @@ int gray_conversion(PixelFormat format) {
 
 }  // namespace
 
-GrayView make_gray_view(const ImageRef& image, const DetectorOptions& options, double scale) {
+void check_image(const ImageRef& image) {
   if (image.data == nullptr) throw std::invalid_argument("detect: image data is null");
   if (image.width < 1 || image.height < 1)
     throw std::invalid_argument("detect: image is " + std::to_string(image.width) + "x" +
@@ -50,6 +50,11 @@ GrayView make_gray_view(const ImageRef& image, const DetectorOptions& options, d
   if (image.stride < static_cast<std::size_t>(image.width) * channels)
     throw std::invalid_argument("detect: stride " + std::to_string(image.stride) + " is less than width x " +
                                 std::to_string(channels) + " bytes");
+}
+
+GrayView make_gray_view(const ImageRef& image, const DetectorOptions& options, double scale) {
+  check_image(image);
+  const int channels = channels_of(image.format);
   const double pixels = static_cast<double>(image.width) * image.height * scale * scale;
   if (pixels > kMaxDetectionPixels)
     throw std::invalid_argument(
@@ -157,6 +162,7 @@ std::unique_ptr<Detector> Detector::create(const DetectorOptions& options) {
   switch (options.backend) {
     case DetectorBackend::Hog: return detail::make_hog_detector(options);
     case DetectorBackend::Cascade: return detail::make_cascade_detector(options);
+    case DetectorBackend::BlazeFace: return detail::make_blazeface_detector(options);
     case DetectorBackend::External: return std::make_unique<ExternalDetector>(options);
   }
   throw std::invalid_argument("unknown detector backend");
@@ -170,15 +176,16 @@ std::string to_string(DetectorBackend backend) {
   switch (backend) {
     case DetectorBackend::Hog: return "hog";
     case DetectorBackend::Cascade: return "cascade";
+    case DetectorBackend::BlazeFace: return "blazeface";
     case DetectorBackend::External: return "external";
   }
   return "?";
 }
 
 DetectorBackend detector_backend_from_string(const std::string& name) {
-  for (auto b : {DetectorBackend::Hog, DetectorBackend::Cascade, DetectorBackend::External})
+  for (auto b : {DetectorBackend::Hog, DetectorBackend::Cascade, DetectorBackend::BlazeFace, DetectorBackend::External})
     if (to_string(b) == name) return b;
-  throw std::invalid_argument("unknown detector backend '" + name + "' (expected hog, cascade or external)");
+  throw std::invalid_argument("unknown detector backend '" + name + "' (expected hog, cascade, blazeface or external)");
 }
 
 }  // namespace facesr

@@ -12,6 +12,10 @@
 //            about 4x the time. score = SVM margin (0 = dlib's default threshold).
 //   Cascade  an OpenCV Haar or LBP cascade (package opencv-data). Finds faces from about 16-24 px.
 //            score = number of merged neighbouring hits (3 = OpenCV's default minNeighbors).
+//   BlazeFace MediaPipe's BlazeFace CNN (ONNX, OpenCV DNN; scripts/fetch-detector-models.sh fetches it)
+//            on 128x128 tiles of the frame and of a pyramid of halved frames (detector_blazeface.cpp).
+//            Finds faces from min_face_size (12 px and up: the frame is enlarged so that a face of
+//            min_face_size is 16 px for the network). score = probability (0.5 = MediaPipe's threshold).
 //   External boxes supplied by the caller through supply() (the element feeds upstream
 //            GstVideoRegionOfInterestMeta through it); detect() applies the same filters to them.
 //
@@ -44,20 +48,27 @@ struct ImageRef {
   PixelFormat format = PixelFormat::RGB8;
 };
 
-enum class DetectorBackend { Hog, Cascade, External };
+enum class DetectorBackend { Hog, Cascade, BlazeFace, External };
 
 // The cascades Debian's opencv-data installs; Cascade uses kDefaultCascade unless told otherwise.
 extern const char* const kDefaultCascade;     // Haar frontalface_alt2
 extern const char* const kLbpCascade;         // LBP frontalface_improved
 
+// The BlazeFace ONNX file BlazeFace uses unless told otherwise: $FACESR_BLAZEFACE_MODEL when set, else
+// the first that exists of <build>/../out/models (where scripts/fetch-detector-models.sh puts it in a
+// source checkout) and <prefix>/share/facesr (installed); else the installed path.
+std::string default_blazeface_model();
+
 struct DetectorOptions {
   DetectorBackend backend = DetectorBackend::Hog;
   int upsample = 0;                // Hog: doublings of the image before detection, 0..3
   std::string cascade_path = kDefaultCascade;  // Cascade: a Haar or LBP cascade XML
+  std::string model_path;          // BlazeFace: the ONNX file; empty = default_blazeface_model()
   int min_face_size = 20;          // frame pixels; smaller faces are not reported
   int max_face_size = 0;           // frame pixels; 0 = no limit
   int max_faces = 0;               // 0 = no limit; else the highest-scoring ones
-  double score_threshold = 0.0;    // Hog: SVM margin; Cascade: minimum neighbours (values < 1 mean 3)
+  double score_threshold = 0.0;    // Hog: SVM margin; Cascade: minimum neighbours (values < 1 mean 3);
+                                   // BlazeFace: probability (values <= 0 mean 0.5)
   double detection_scale = 1.0;    // (0, 1]: detect on the frame scaled by this, map boxes back
   double cascade_scale_step = 1.1;  // Cascade: pyramid step between window sizes, > 1 (larger: faster, coarser)
   bool equalize_histogram = true;   // Cascade: equalize the gray image first (helps dark footage; costs time)
@@ -90,6 +101,6 @@ class Detector {
 };
 
 std::string to_string(DetectorBackend backend);
-DetectorBackend detector_backend_from_string(const std::string& name);  // hog | cascade | external
+DetectorBackend detector_backend_from_string(const std::string& name);  // hog | cascade | blazeface | external
 
 }  // namespace facesr

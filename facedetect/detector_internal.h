@@ -18,6 +18,9 @@ struct GrayView {
   }
 };
 
+// Throws std::invalid_argument for a null or empty image or a short stride.
+void check_image(const ImageRef& image);
+
 // Checks the image and options and builds the working image (throws std::invalid_argument).
 // `scale` is the total factor: detection_scale x 2^upsample.
 GrayView make_gray_view(const ImageRef& image, const DetectorOptions& options, double scale);
@@ -28,5 +31,6 @@ std::vector<Detection> finish(std::vector<Detection> found, const DetectorOption
 
 std::unique_ptr<Detector> make_hog_detector(const DetectorOptions& options);
 std::unique_ptr<Detector> make_cascade_detector(const DetectorOptions& options);
+std::unique_ptr<Detector> make_blazeface_detector(const DetectorOptions& options);
 
 }  // namespace facesr::detail

@@ -39,6 +39,11 @@ DetectorOptions detector_options(FaceSource source, const FinderSettings& settin
       // At the default 16 px the frame is not scaled.
       options.detection_scale = std::min(1.0, kCascadeSmallestFace / std::max(1, settings.min_face_size));
       break;
+    case FaceSource::BlazeFace:
+      // The detector enlarges (or shrinks) the frame itself so that a face of min_face_size is the
+      // network's smallest, and keeps the enlarged frame within kMaxDetectionPixels.
+      options.backend = DetectorBackend::BlazeFace;
+      break;
     case FaceSource::Upstream: options.backend = DetectorBackend::External; break;
   }
   // The detector looks for faces from min_face_size up (what it skips below is what saves time) and
@@ -120,6 +125,16 @@ std::vector<const Track*> FaceFinder::find(const ImageRef& image, const std::vec
     else if (skipped) skipped->push_back({t, *reason});
   }
   return faces;
+}
+
+std::string to_string(FaceSource source) {
+  switch (source) {
+    case FaceSource::Hog: return "hog";
+    case FaceSource::Haar: return "haar";
+    case FaceSource::BlazeFace: return "blazeface";
+    case FaceSource::Upstream: return "upstream";
+  }
+  return "?";
 }
 
 std::string to_string(SkipReason reason) {

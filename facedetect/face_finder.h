@@ -30,6 +30,7 @@ namespace facesr {
 enum class FaceSource {
   Hog,       // dlib HOG (one 2x upsampling when min_face_size < 40 px)
   Haar,      // OpenCV Haar cascade (opencv-data), without histogram equalization, pyramid step 1.2
+  BlazeFace, // MediaPipe BlazeFace on tiles (scripts/fetch-detector-models.sh): faces from 12 px
   Upstream,  // boxes given with each frame (the element: GstVideoRegionOfInterestMeta "face")
 };
 
@@ -48,6 +49,7 @@ enum class SkipReason {
   Cap,       // max_faces faces with higher scores were returned
 };
 std::string to_string(SkipReason reason);  // "too-small" | "too-large" | "max-faces"
+std::string to_string(FaceSource source);  // "hog" | "haar" | "blazeface" | "upstream" (model crop-rule keys)
 
 struct SkippedFace {
   const Track* track;
@@ -69,7 +71,8 @@ TrackerOptions finder_tracker_options();
 
 class FaceFinder {
  public:
-  // Throws std::runtime_error when the Haar cascade file is missing (package opencv-data).
+  // Throws std::runtime_error when the Haar cascade file (package opencv-data) or the BlazeFace model
+  // (scripts/fetch-detector-models.sh) is missing or unreadable.
   explicit FaceFinder(FaceSource source, TrackerOptions tracker = finder_tracker_options());
 
   // `image`: the frame (gray is cheapest: the detector converts anything else to gray first). Its

@@ -2,6 +2,7 @@
 //
 //   facesr-detect --backend hog --upsample 1 --landmarks photo1.jpg photo2.png > faces.json
 //   facesr-detect --backend cascade --min-size 16 --annotate out/ *.jpg
+//   facesr-detect --backend blazeface --min-size 12 frame.png       # small faces (scripts/fetch-detector-models.sh)
 //
 // Output: a JSON array, one object per input: {"file", "width", "height", "faces": [{"x", "y",
 // "width", "height", "score", "landmarks": [[x, y] x 68] (with --landmarks)}]}, or {"file", "error"}
@@ -27,11 +28,12 @@ int main(int argc, char** argv) {
   bool landmarks = false;
   app.add_option("images", images, "photos to search (JPEG, PNG, ...)")->required();
   app.add_option("--backend", backend, "hog (dlib HOG, faces >= ~55 px, ~28 px with --upsample 1) | "
-                                       "cascade (OpenCV Haar/LBP, faces >= ~20 px)")
-      ->check(CLI::IsMember({"hog", "cascade"}));
+                                       "cascade (OpenCV Haar/LBP, faces >= ~20 px) | blazeface (CNN, faces >= --min-size, 12 px and up)")
+      ->check(CLI::IsMember({"hog", "cascade", "blazeface"}));
   app.add_option("--upsample", options.upsample, "hog: double the image this many times first (0-3)")
       ->check(CLI::Range(0, 3));
   app.add_option("--cascade", cascade, "cascade: Haar/LBP XML (default: opencv-data's frontalface_alt2)");
+  app.add_option("--model", options.model_path, "blazeface: the ONNX file (default: " + facesr::default_blazeface_model() + ")");
   app.add_option("--min-size", options.min_face_size, "smallest face to report, pixels")->check(CLI::NonNegativeNumber);
   app.add_option("--max-size", options.max_face_size, "largest face to report, pixels (0 = no limit)")
       ->check(CLI::NonNegativeNumber);
@@ -39,7 +41,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--scale", options.detection_scale, "detect on the image scaled by this factor, (0, 1]")
       ->check(CLI::Range(0.01, 1.0));
-  app.add_option("--threshold", options.score_threshold, "hog: SVM margin (0 = dlib default); cascade: min neighbours");
+  app.add_option("--threshold", options.score_threshold, "hog: SVM margin (0 = dlib default); cascade: min neighbours; blazeface: probability (0 = 0.5)");
   app.add_flag("--landmarks", landmarks, "also give dlib's 68 landmarks per face");
   app.add_option("--landmark-model", landmark_model, "dlib 68-point shape predictor (default: libdlib-data's)");
   app.add_option("--annotate", annotate_dir, "write <dir>/<name>.png with boxes (and landmarks) drawn");

@@ -19,7 +19,7 @@ GST_DEBUG_CATEGORY_EXTERN (gst_facesr_debug);
 #define DEFAULT_DEVICE GST_FACESR_DEVICE_AUTO
 #define DEFAULT_PRECISION GST_FACESR_PRECISION_AUTO
 #define DEFAULT_THREADS 0
-#define DEFAULT_DETECTOR GST_FACESR_DETECTOR_HAAR
+#define DEFAULT_DETECTOR GST_FACESR_DETECTOR_AUTO
 #define DEFAULT_DETECT_INTERVAL 0
 #define DEFAULT_MIN_FACE_SIZE 16
 /* -1: auto, the largest face the model's 32x32 input holds without shrinking (FaceEnhancer). */
@@ -32,7 +32,7 @@ GST_DEBUG_CATEGORY_EXTERN (gst_facesr_debug);
 #define DEFAULT_ANNOTATE FALSE
 #define DEFAULT_ENABLED TRUE
 
-/* detect-interval 0 ("auto") means this with the hog and haar detectors, and 1 with upstream. */
+/* detect-interval 0 ("auto") means this with the detectors, and 1 with upstream. */
 #define AUTO_DETECT_INTERVAL 5
 
 enum

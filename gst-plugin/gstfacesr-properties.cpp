@@ -45,6 +45,11 @@ gst_facesr_detector_get_type (void)
     {GST_FACESR_DETECTOR_HAAR, "OpenCV Haar cascade: fast, faces from about 16-24 px", "haar"},
     {GST_FACESR_DETECTOR_UPSTREAM,
         "Faces given by upstream GstVideoRegionOfInterestMeta of type \"face\"", "upstream"},
+    {GST_FACESR_DETECTOR_BLAZEFACE,
+        "MediaPipe BlazeFace CNN on tiles: finds faces from 12 px (its model: "
+        "scripts/fetch-detector-models.sh)", "blazeface"},
+    {GST_FACESR_DETECTOR_AUTO,
+        "blazeface when its model is installed, else haar (with a warning)", "auto"},
     {0, NULL, NULL},
   };
   if (g_once_init_enter (&type))
@@ -292,13 +297,14 @@ gst_facesr_install_properties (GObjectClass * gobject_class)
           "CPU threads for the network (0 = all cores)", 0, 256, DEFAULT_THREADS, rw_ready));
   g_object_class_install_property (gobject_class, PROP_DETECTOR,
       g_param_spec_enum ("detector", "Detector",
-          "How faces are found: hog (dlib), haar (OpenCV cascade, finds the smallest faces), or "
-          "upstream (GstVideoRegionOfInterestMeta of type \"face\" on the incoming buffers)",
+          "How faces are found: blazeface (CNN, faces from 12 px, best recall), haar (OpenCV cascade, "
+          "faces from about 20 px), hog (dlib), upstream (GstVideoRegionOfInterestMeta of type "
+          "\"face\" on the incoming buffers), or auto: blazeface when its model is there, else haar",
           GST_TYPE_FACESR_DETECTOR, DEFAULT_DETECTOR, rw_ready));
   g_object_class_install_property (gobject_class, PROP_DETECT_INTERVAL,
       g_param_spec_uint ("detect-interval", "Detect interval",
           "Run the detector on every Nth frame and let the tracker follow faces in between; 0 = "
-          "auto (every frame with detector=upstream, every 5th frame with hog and haar)",
+          "auto (every frame with detector=upstream, every 5th frame with the detectors)",
           0, 1000, DEFAULT_DETECT_INTERVAL, rw_live));
   g_object_class_install_property (gobject_class, PROP_MIN_FACE_SIZE,
       g_param_spec_uint ("min-face-size", "Minimum face size",

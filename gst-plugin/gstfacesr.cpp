@@ -117,9 +117,10 @@ gst_facesr_start (GstBaseTransform * trans)
       self->precision == GST_FACESR_PRECISION_BF16 ? facesr::Precision::BFloat16 :
       self->precision == GST_FACESR_PRECISION_FP16 ? facesr::Precision::Float16 : facesr::Precision::Auto;
   config.threads = self->threads;
+  const gboolean auto_detector = self->detector == GST_FACESR_DETECTOR_AUTO;
   config.source = self->detector == GST_FACESR_DETECTOR_HOG ? facesr::FaceSource::Hog :
       self->detector == GST_FACESR_DETECTOR_UPSTREAM ? facesr::FaceSource::Upstream :
-      facesr::FaceSource::Haar;
+      self->detector == GST_FACESR_DETECTOR_HAAR ? facesr::FaceSource::Haar : facesr::FaceSource::BlazeFace;
   self->earliest_time = GST_CLOCK_TIME_NONE;
   self->qos_proportion = 1.0;
   GST_OBJECT_UNLOCK (self);
@@ -132,7 +133,22 @@ gst_facesr_start (GstBaseTransform * trans)
   }
 
   try {
-    self->enhancer = facesr::FaceEnhancer::create (config).release ();
+    try {
+      self->enhancer = facesr::FaceEnhancer::create (config).release ();
+    } catch (const facesr::Error &) {
+      throw;
+    } catch (const std::exception & e) {
+      /* detector=auto: BlazeFace when its model loads, else the Haar cascade, said on the bus. */
+      if (!auto_detector)
+        throw;
+      GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
+          ("detector=auto: BlazeFace is not available, using the Haar cascade, which misses most "
+              "faces under 20 px: %s", e.what ()),
+          ("Run scripts/fetch-detector-models.sh (or set FACESR_BLAZEFACE_MODEL) to get BlazeFace; "
+              "set detector=haar to silence this."));
+      config.source = facesr::FaceSource::Haar;
+      self->enhancer = facesr::FaceEnhancer::create (config).release ();
+    }
   } catch (const facesr::Error & e) {
     if (e.kind () == facesr::Error::Kind::Device) {
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -151,8 +167,9 @@ gst_facesr_start (GstBaseTransform * trans)
     /* FaceEnhancer::create turns every failure of the model's loading into facesr::Error: this one
      * is the detector's. */
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("Could not create the face detector: %s", e.what ()),
-        ("detector=haar needs the OpenCV cascades of Debian's opencv-data package; or choose "
-            "detector=hog or detector=upstream."));
+        ("detector=blazeface needs its model (scripts/fetch-detector-models.sh); detector=haar "
+            "needs the OpenCV cascades of Debian's opencv-data package; or choose detector=hog or "
+            "detector=upstream."));
     return FALSE;
   }
 
@@ -169,8 +186,8 @@ gst_facesr_start (GstBaseTransform * trans)
   const std::string device = self->enhancer->device_description ();
   if (config.device == facesr::Device::Auto && device.rfind ("CPU", 0) == 0)
     GST_INFO_OBJECT (self, "device=auto: no CUDA GPU available, running on the %s", device.c_str ());
-  GST_INFO_OBJECT (self, "model %s on %s, one face in %.1f ms", self->model_name, device.c_str (),
-      self->enhancer->face_ms ());
+  GST_INFO_OBJECT (self, "model %s on %s, one face in %.1f ms; faces found by %s", self->model_name,
+      device.c_str (), self->enhancer->face_ms (), facesr::to_string (config.source).c_str ());
   return TRUE;
 }
 

