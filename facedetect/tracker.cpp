@@ -12,6 +12,9 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kMinPredictedSide = 1.0;  // px
+// A pair matched by distance alone weighs this x iou_threshold x (1 - distance / gate): below any
+// overlapping pair, so overlap decides wherever it can.
+constexpr double kJumpWeight = 1e-3;
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument("tracker options: " + message);
@@ -73,14 +76,23 @@ std::vector<int> min_cost_assignment(const std::vector<std::vector<double>>& cos
 // The detection matched to each track (-1: none): maximal summed IoU over pairs at or above the
 // threshold. Pairs below it weigh 0, which is the same as leaving both unmatched.
 std::vector<int> match(const std::vector<Track>& tracks, const std::vector<Detection>& detections,
-                       double iou_threshold) {
+                       double iou_threshold, double max_jump) {
   std::vector<int> detection_of(tracks.size(), -1);
   if (tracks.empty() || detections.empty()) return detection_of;
   std::vector<std::vector<double>> weight(tracks.size(), std::vector<double>(detections.size()));
   for (size_t t = 0; t < tracks.size(); ++t)
     for (size_t d = 0; d < detections.size(); ++d) {
-      const double overlap = iou(tracks[t].box, detections[d].box);
+      const FaceBox& a = tracks[t].box;
+      const FaceBox& b = detections[d].box;
+      const double overlap = iou(a, b);
       weight[t][d] = overlap >= iou_threshold ? overlap : 0.0;
+      if (weight[t][d] > 0 || max_jump <= 0) continue;
+      // Not overlapping enough: a near, similar-sized detection still matches, below any overlap.
+      const double side = std::max(a.width, a.height), other = std::max(b.width, b.height);
+      if (std::max(side, other) > 1.5 * std::min(side, other)) continue;
+      const double gate = std::min(2.0, max_jump * std::max(1, tracks[t].frames_since_detection)) * side;
+      const double distance = std::hypot(a.x + a.width / 2 - b.x - b.width / 2, a.y + a.height / 2 - b.y - b.height / 2);
+      if (distance < gate) weight[t][d] = kJumpWeight * iou_threshold * (1.0 - distance / gate);
     }
   const bool by_track = tracks.size() <= detections.size();
   const size_t rows = by_track ? tracks.size() : detections.size();
@@ -153,6 +165,7 @@ void correct(Track& track, const Detection& detection, const TrackerOptions& opt
 void validate(const TrackerOptions& o) {
   require(o.iou_threshold > 0 && o.iou_threshold <= 1, "iou_threshold must be in (0, 1]");
   require(o.max_missed >= 0, "max_missed must be >= 0");
+  require(o.max_jump >= 0 && std::isfinite(o.max_jump), "max_jump must be >= 0 and finite");
   require(o.min_cutoff > 0 && std::isfinite(o.min_cutoff), "min_cutoff must be positive and finite");
   require(o.beta >= 0 && std::isfinite(o.beta), "beta must be >= 0 and finite");
   require(o.d_cutoff > 0 && std::isfinite(o.d_cutoff), "d_cutoff must be positive and finite");
@@ -172,7 +185,7 @@ Tracker::Tracker(TrackerOptions options) : options_(options) { validate(options_
 const std::vector<Track>& Tracker::update(const std::vector<Detection>& detections) {
   for (const Detection& detection : detections) check_box(detection.box);
   advance();
-  const std::vector<int> detection_of = match(tracks_, detections, options_.iou_threshold);
+  const std::vector<int> detection_of = match(tracks_, detections, options_.iou_threshold, options_.max_jump);
   std::vector<bool> claimed(detections.size(), false);
   for (size_t t = 0; t < tracks_.size(); ++t) {
     if (detection_of[t] < 0) {

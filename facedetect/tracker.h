@@ -6,7 +6,12 @@
 //                       and found nothing). Every track is first advanced by its velocity to this
 //                       frame; detections are then matched to tracks by an optimal assignment
 //                       (Hungarian algorithm) that maximises the summed IoU over pairs whose IoU is
-//                       at least `iou_threshold`, so two crossing faces keep their ids. A matched
+//                       at least `iou_threshold`, so two crossing faces keep their ids. A pair that
+//                       does not overlap that much may still match, at a far lower weight than any
+//                       overlapping pair, when the boxes' sizes agree within 1.5x and their centres
+//                       are within `max_jump` x the box side x the frames since the track's last
+//                       detection (at most 2 sides): a small fast face seen every 5th frame moves
+//                       farther than its own width between two looks. A matched
 //                       track filters its box towards the detection; an unmatched detection starts a
 //                       track with a fresh id; an unmatched track counts a miss and is dropped once
 //                       it has missed more than `max_missed` consecutive detector frames.
@@ -35,6 +40,9 @@ namespace facesr {
 struct TrackerOptions {
   // A detection and a track may match only when their IoU is at least this; in (0, 1].
   double iou_threshold = 0.3;
+  // Centre distance, in box sides per frame since the track's last detection, within which a
+  // non-overlapping detection of a similar size may still match (see above); >= 0, 0 = IoU only.
+  double max_jump = 0.35;
   // A track survives this many consecutive detector frames without a match and is dropped on the
   // next one; >= 0. Frames handled by predict() do not count.
   int max_missed = 5;

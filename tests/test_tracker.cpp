@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <limits>
 #include <random>
+#include <set>
 #include <stdexcept>
 
 #include "tracker.h"
@@ -197,6 +198,37 @@ TEST(Tracker, PredictionFollowsMotionBetweenDetections) {
   EXPECT_LT(worst_error, 3.0);
 }
 
+TEST(Tracker, SmallFastFaceSeenEveryFifthFrameKeepsOneTrack) {
+  // A 12 px face moving 3 px a frame, detected every 5th frame: it is 15 px (more than its width)
+  // from where its track was at each look, so IoU alone never matches; max_jump does.
+  const Face small{100, 100, 3.0, 0.0, 12};
+  for (const double max_jump : {0.0, TrackerOptions{}.max_jump}) {
+    Tracker tracker(with(&TrackerOptions::max_jump, max_jump));
+    Jitter jitter;
+    std::set<int> ids;
+    for (int t = 0; t < 60; ++t) {
+      const auto& tracks = t % 5 == 0 ? tracker.update({detect(small, t, jitter)}) : tracker.predict();
+      for (const Track& track : tracks)
+        if (track.detected) ids.insert(track.id);
+    }
+    if (max_jump == 0.0) {
+      EXPECT_GT(ids.size(), 6u) << "IoU only: a new track at every look";
+    } else {
+      EXPECT_EQ(ids.size(), 1u) << "one face, one track";
+      const Track& track = tracker.tracks().back();
+      EXPECT_NEAR(track.velocity.cx, 3.0, 0.5) << "its speed learnt";
+    }
+  }
+  // A face of another size, or farther than the gate, is not taken for it.
+  Tracker tracker;
+  tracker.update({{{100, 100, 12, 12}, 0.9}});
+  for (int i = 0; i < 4; ++i) tracker.predict();
+  EXPECT_EQ(tracker.update({{{118, 100, 30, 30}, 0.9}}).back().id, 2) << "2.5x larger: another face";
+  Tracker far;
+  far.update({{{100, 100, 12, 12}, 0.9}});
+  EXPECT_EQ(far.update({{{120, 100, 12, 12}, 0.9}}).back().id, 2) << "20 px after 1 frame: beyond 0.35 x 12 px";
+}
+
 TEST(Tracker, NewFacesGetNewIdsAndIdsAreNeverReused) {
   const Face first{100, 100, 0, 0, 60}, second{400, 100, 0, 0, 60};
   Tracker tracker;
@@ -226,6 +258,7 @@ TEST(Tracker, NewFacesGetNewIdsAndIdsAreNeverReused) {
 }
 
 TEST(Tracker, RejectsBadOptionsAndBoxes) {
+  EXPECT_THROW(Tracker(with(&TrackerOptions::max_jump, -1.0)), std::invalid_argument);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   for (double bad : {0.0, -0.1, 1.01, nan})
