@@ -72,6 +72,9 @@ struct DetectorOptions {
   double detection_scale = 1.0;    // (0, 1]: detect on the frame scaled by this, map boxes back
   double cascade_scale_step = 1.1;  // Cascade: pyramid step between window sizes, > 1 (larger: faster, coarser)
   bool equalize_histogram = true;   // Cascade: equalize the gray image first (helps dark footage; costs time)
+  // BlazeFace: a tile that looks as it did at the previous detect() (same frame size) keeps the faces
+  // found there then instead of running the network again (video from a still camera).
+  bool reuse_still_regions = true;
   // Region of interest in frame pixels; width or height 0 = whole frame.
   int roi_x = 0, roi_y = 0, roi_width = 0, roi_height = 0;
 };

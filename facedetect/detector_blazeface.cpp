@@ -48,6 +48,11 @@ constexpr double kNmsIou = 0.3;
 // at recall 1.0; on pasted 12 px faces it keeps 0.88 of them (0.96 at 0.5), 1.00 from 16 px.
 constexpr float kDefaultThreshold = 0.65f;
 constexpr int kAnchors = 896;
+// Still tiles (see detect()): 16x16 thumbnails, 8x8 tile pixels a cell; a tile is still when no cell
+// of any channel moved more than 5 levels (sensor noise of sigma 8 moves an 8x8 mean by ~1; a 12 px
+// face entering moves its cells by tens).
+constexpr int kThumb = 16;
+constexpr double kStillLevels = 5.0;
 
 struct Anchor {
   float x, y;  // tile fraction
@@ -212,26 +217,51 @@ class BlazeFaceDetector : public Detector {
       if (size.width <= kTile && size.height <= kTile) break;
     }
 
-    // The tiles, shared out among the workers' networks (stripe i runs on network i).
+    // Still tiles: a tile that looks as it did when the network last ran on it (same frame geometry,
+    // its 16x16 thumbnail within kStillLevels everywhere) keeps that run's faces: the network is
+    // deterministic, so it would find them again. A static camera's background costs nothing after
+    // the first frame; only the tiles where something moved run.
+    const cv::Rect geometry(roi.x, roi.y, roi.width, roi.height);
+    if (geometry != memory_roi_ || tiles.size() != memory_.size() || levels.size() != memory_levels_) {
+      memory_.assign(tiles.size(), {});
+      memory_roi_ = geometry;
+      memory_levels_ = levels.size();
+    }
+    std::vector<std::size_t> to_run;
+    for (std::size_t t = 0; t < tiles.size(); ++t) {
+      const Tile& tile = tiles[t];
+      const cv::Mat& scaled = levels[tile.level].scaled;
+      const cv::Rect inside = cv::Rect(tile.x, tile.y, kTile, kTile) & cv::Rect(0, 0, scaled.cols, scaled.rows);
+      cv::Mat thumb;
+      cv::resize(scaled(inside), thumb, cv::Size(kThumb, kThumb), 0, 0, cv::INTER_AREA);
+      TileMemory& m = memory_[t];
+      if (options_.reuse_still_regions && !m.thumb.empty() && cv::norm(thumb, m.thumb, cv::NORM_INF) <= kStillLevels)
+        continue;
+      m.thumb = thumb;
+      to_run.push_back(t);
+    }
+
+    // The tiles to run, shared out among the workers' networks (stripe i runs on network i).
     const int workers = static_cast<int>(nets_.size());
-    std::vector<std::vector<Detection>> per_worker(workers);
     const float threshold = this->threshold();
     cv::parallel_for_(cv::Range(0, workers), [&](const cv::Range& range) {
       for (int w = range.start; w < range.end; ++w) {
-        for (std::size_t t = w; t < tiles.size(); t += workers) {
+        for (std::size_t k = w; k < to_run.size(); k += workers) {
+          const std::size_t t = to_run[k];
           const Tile& tile = tiles[t];
           const Level& level = levels[tile.level];
-          const std::size_t first = per_worker[w].size();
-          nets_[w]->detect(level.scaled, tile.x, tile.y, threshold, per_worker[w]);
-          for (std::size_t i = first; i < per_worker[w].size(); ++i) {
-            FaceBox& b = per_worker[w][i].box;
+          std::vector<Detection>& found = memory_[t].found;
+          found.clear();
+          nets_[w]->detect(level.scaled, tile.x, tile.y, threshold, found);
+          for (Detection& d : found) {
+            FaceBox& b = d.box;
             b = {roi.x + b.x / level.sx, roi.y + b.y / level.sy, b.width / level.sx, b.height / level.sy};
           }
         }
       }
     }, workers);
     std::vector<Detection> found;
-    for (auto& part : per_worker) found.insert(found.end(), part.begin(), part.end());
+    for (const TileMemory& m : memory_) found.insert(found.end(), m.found.begin(), m.found.end());
     return finish(suppress(std::move(found)), options_, threshold);
   }
 
@@ -255,9 +285,17 @@ class BlazeFaceDetector : public Detector {
     return kept;
   }
 
+  struct TileMemory {
+    cv::Mat thumb;                 // the tile when the network last ran on it, 16x16
+    std::vector<Detection> found;  // what it found then, frame pixels
+  };
+
   std::string path_;
   std::vector<Anchor> anchors_;
   std::vector<std::unique_ptr<TileNet>> nets_;
+  std::vector<TileMemory> memory_;  // per tile of the last frame geometry
+  cv::Rect memory_roi_;
+  std::size_t memory_levels_ = 0;
 };
 
 }  // namespace

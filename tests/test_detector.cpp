@@ -245,6 +245,61 @@ TEST(BlazeFace, SizeFiltersAndRegionOfInterestMapBack) {
   EXPECT_TRUE(Detector::create(capped)->detect(ref(photo)).empty()) << "all faces are wider than 25 px";
 }
 
+TEST(BlazeFace, StillRegionsReuseTheirFacesButSeeEveryChange) {
+  SKIP_WITHOUT_BLAZEFACE();
+  // A still camera: the same background frame after frame, faces coming and going. Tiles that did not
+  // change keep their last faces; every change must still be seen.
+  std::vector<cv::Mat> chips;
+  for (const auto& person : fs::directory_iterator(test_data::kDlibJohns))
+    for (const auto& file : fs::directory_iterator(person.path()))
+      if (chips.size() < 3) chips.push_back(read_image_bgr(file.path().string()));
+  ASSERT_EQ(chips.size(), 3u);
+  cv::Mat background(480, 854, CV_8UC3);
+  cv::randn(background, cv::Scalar(110, 120, 125), cv::Scalar(12, 12, 12));
+  cv::GaussianBlur(background, background, cv::Size(5, 5), 2);
+  auto with_faces = [&](const std::vector<cv::Point>& at, int face) {
+    cv::Mat frame = background.clone();
+    const int side = static_cast<int>(std::lround(face * 150.0 / 108.0));
+    for (std::size_t i = 0; i < at.size(); ++i) {
+      cv::Mat chip;
+      cv::resize(chips[i], chip, cv::Size(side, side), 0, 0, cv::INTER_AREA);
+      chip.copyTo(frame(cv::Rect(at[i].x, at[i].y, side, side)));
+    }
+    // Fresh sensor noise on every frame: still, but never identical.
+    cv::Mat noise(frame.size(), CV_16SC3);
+    cv::randn(noise, 0, 3);
+    cv::Mat noisy;
+    frame.convertTo(noisy, CV_16SC3);
+    noisy += noise;
+    noisy.convertTo(frame, CV_8UC3);
+    return frame;
+  };
+  auto reusing = Detector::create(blazeface_options(16));
+  DetectorOptions fresh_options = blazeface_options(16);
+  fresh_options.reuse_still_regions = false;
+  auto fresh = Detector::create(fresh_options);
+  const std::vector<std::vector<cv::Point>> scenes = {
+      {{100, 100}},                          // one face
+      {{100, 100}},                          // the same, still
+      {{100, 100}, {500, 300}},              // a second one appears far away
+      {{100, 100}, {500, 300}},              // still
+      {{500, 300}},                          // the first leaves
+      {{503, 302}},                          // the other moves 3 px
+      {{503, 302}, {300, 200}, {700, 50}}};  // two more
+  for (std::size_t i = 0; i < scenes.size(); ++i) {
+    const cv::Mat frame = with_faces(scenes[i], 20);
+    const auto a = reusing->detect(ref(frame));
+    const auto b = fresh->detect(ref(frame));
+    EXPECT_EQ(a.size(), scenes[i].size()) << "scene " << i;
+    ASSERT_EQ(a.size(), b.size()) << "scene " << i << ": reuse changed what was found";
+    for (const auto& d : a) {
+      double best = 0;
+      for (const auto& e : b) best = std::max(best, iou(d.box, e.box));
+      EXPECT_GT(best, 0.8) << "scene " << i;
+    }
+  }
+}
+
 TEST(BlazeFace, ModelProblemsSayWhatToDo) {
   auto message_of = [](const std::string& path) -> std::string {
     DetectorOptions options = blazeface_options(16);

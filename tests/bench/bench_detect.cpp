@@ -494,6 +494,9 @@ int main(int argc, char** argv) {
     haar_coarse.detection_scale = 20.0 / 24.0;
     DetectorOptions blaze;
     blaze.backend = DetectorBackend::BlazeFace;
+    // Stills are independent pictures: no reuse of still tiles (their blurred-noise backgrounds are
+    // flat enough to look alike); the element's rows (video) reuse them, as the element does.
+    blaze.reuse_still_regions = false;
     for (auto* o : {&hog, &hog1, &hog1_75, &haar, &haar_half, &haar_fast, &haar_fast_75, &lbp, &haar_coarse, &blaze})
       o->min_face_size = kMinFaceSize;
     settings = {{"hog", hog},           {"hog up1", hog1},           {"hog up1 scale0.75", hog1_75},
