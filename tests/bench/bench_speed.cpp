@@ -355,6 +355,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench-speed: %s\n", e.what());
     return 1;
   }
+  // What precision=auto is on this CPU (the element rows use it, except the fp32 baseline).
+  try {
+    facesr::EngineOptions options;
+    std::printf("\nelement rows: precision=auto runs %s here (%s)\n",
+                facesr::to_string(facesr::Engine::open(default_model, options)->precision()).c_str(),
+                std::getenv("ONEDNN_MAX_CPU_ISA") ? (std::string("ONEDNN_MAX_CPU_ISA=") + std::getenv("ONEDNN_MAX_CPU_ISA")).c_str()
+                                                  : "no ISA limit");
+  } catch (const std::exception& e) {
+    std::printf("\nelement rows: the default model does not open: %s\n", e.what());
+  }
   // max-face-size=0: the clip's faces are larger than the auto limit; this measures the cost of
   // enhancing them all, as the figures before the limit did.
   const StreamRun before = run_stream(stream, "max-face-size=0 detector=haar precision=fp32 model=\"" + ngf16_model + "\"");
