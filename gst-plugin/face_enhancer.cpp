@@ -9,6 +9,12 @@
 namespace facesr {
 namespace {
 
+// Temporal smoothing's motion compensation (FaceEnhancer::smooth): the previous result is blended
+// only when the two crops correlate at least this well (phase correlation peak, 0..1) and moved by at
+// most this many crop pixels.
+constexpr double kMinCorrelation = 0.2;
+constexpr double kMaxShift = 4.0;
+
 CropRegion scaled(const CropRegion& r, int scale) { return {r.x * scale, r.y * scale, r.side * scale}; }
 FaceBox scaled(const FaceBox& b, int scale) { return {b.x * scale, b.y * scale, b.width * scale, b.height * scale}; }
 cv::Rect to_rect(const FaceBox& b) {
@@ -91,19 +97,37 @@ std::vector<const Track*> FaceEnhancer::find_faces(const FramePlanes& source, co
   return finder_->find(image, upstream, settings, skipped);
 }
 
-void FaceEnhancer::smooth(int track_id, cv::Mat& result, double weight) {
-  if (weight <= 0.0) {  // smoothing off (the default): no float copy of every face on every frame
+void FaceEnhancer::smooth(int track_id, const cv::Mat& crop, cv::Mat& result, double weight) {
+  if (weight <= 0.0) {  // smoothing off: no float copy of every face on every frame
     previous_.erase(track_id);
     return;
   }
-  cv::Mat current;
-  result.convertTo(current, CV_32FC3);
+  Smoothed now;
+  result.convertTo(now.result, CV_32FC3);
+  cv::Mat gray;
+  cv::cvtColor(crop, gray, cv::COLOR_RGB2GRAY);
+  gray.convertTo(now.crop, CV_32F);
   auto previous = previous_.find(track_id);
   if (previous != previous_.end()) {
-    current = (1.0 - weight) * current + weight * previous->second;
-    current.convertTo(result, CV_8UC3);
+    // Motion compensation: a face box jitters by a pixel or so from frame to frame (detections, the
+    // tracker's corrections), which moves the face by 8 result pixels per crop pixel. The shift between
+    // the two 32x32 crops (phase correlation, sub-pixel) moves the previous result onto the current
+    // one before they are blended; blended unaligned, they ghosted and flickered more than no
+    // smoothing at all (bench-flicker). Crops that do not correlate (a turn, an occlusion) are not
+    // blended.
+    if (hann_.empty()) cv::createHanningWindow(hann_, now.crop.size(), CV_32F);
+    double response = 0.0;
+    const cv::Point2d shift = cv::phaseCorrelate(previous->second.crop, now.crop, hann_, &response);
+    const double scale = static_cast<double>(kResultSize) / kCropSize;
+    if (response >= kMinCorrelation && std::hypot(shift.x, shift.y) <= kMaxShift) {
+      const cv::Matx23d move(1, 0, shift.x * scale, 0, 1, shift.y * scale);
+      cv::Mat aligned;
+      cv::warpAffine(previous->second.result, aligned, move, now.result.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+      now.result = (1.0 - weight) * now.result + weight * aligned;
+      now.result.convertTo(result, CV_8UC3);
+    }
   }
-  previous_[track_id] = current;
+  previous_[track_id] = std::move(now);
 }
 
 const CropRule& FaceEnhancer::crop_rule() const {
@@ -142,10 +166,10 @@ std::vector<FaceReport> FaceEnhancer::process(const FramePlanes& source, FramePl
   }
   if (!faces.empty()) engine_->enhance(in.data(), out.data(), faces.size(), {settings.noise, 0, nullptr});
 
-  std::map<int, cv::Mat> kept;
+  std::map<int, Smoothed> kept;
   std::vector<FaceReport> reports;
   for (std::size_t i = 0; i < faces.size(); ++i) {
-    smooth(faces[i]->id, results_[i], settings.temporal_smoothing);
+    smooth(faces[i]->id, crops_[i], results_[i], settings.temporal_smoothing);
     if (auto previous = previous_.find(faces[i]->id); previous != previous_.end())
       kept[faces[i]->id] = previous->second;
     paste_face(target, scaled(regions[i], scale), scaled(faces[i]->box, scale), results_[i]);

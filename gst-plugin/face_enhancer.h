@@ -97,7 +97,9 @@ class FaceEnhancer {
   FaceEnhancer() = default;
   std::vector<const Track*> find_faces(const FramePlanes& source, const std::vector<Detection>& upstream,
                                        const FrameSettings& settings, std::vector<SkippedFace>* skipped);
-  void smooth(int track_id, cv::Mat& result, double weight);
+  // temporal_smoothing: blends the track's previous result, moved by the shift between the two
+  // frames' crops, into `result` (crop: this frame's 32x32 RGB input).
+  void smooth(int track_id, const cv::Mat& crop, cv::Mat& result, double weight);
   const CropRule& crop_rule() const;  // the model's rule for this detector's boxes
 
   EnhancerConfig config_;
@@ -105,7 +107,12 @@ class FaceEnhancer {
   std::unique_ptr<FaceFinder> finder_;
   double face_ms_ = 0.0;
   std::vector<cv::Mat> crops_, results_;     // reused per frame
-  std::map<int, cv::Mat> previous_;          // track id -> last result (CV_32FC3), for smoothing
+  struct Smoothed {
+    cv::Mat result;  // CV_32FC3, 256x256: what was shown
+    cv::Mat crop;    // CV_32F gray, 32x32: what the network saw
+  };
+  std::map<int, Smoothed> previous_;  // track id -> last frame's, for temporal smoothing
+  cv::Mat hann_;                      // phase correlation window, 32x32
 };
 
 }  // namespace facesr
