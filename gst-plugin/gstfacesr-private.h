@@ -96,6 +96,12 @@ struct _GstFacesr
 };
 
 /* gstfacesr-properties.cpp */
+/* gstfacesr-caps.cpp: the GstBaseTransform / GstVideoFilter caps vfuncs. */
+GstCaps *gst_facesr_transform_caps (GstBaseTransform * trans, GstPadDirection direction, GstCaps * caps,
+    GstCaps * filter);
+gboolean gst_facesr_set_info (GstVideoFilter * filter, GstCaps * incaps, GstVideoInfo * in_info,
+    GstCaps * outcaps, GstVideoInfo * out_info);
+
 void gst_facesr_install_properties (GObjectClass * gobject_class);  /* also sets set/get_property */
 void gst_facesr_init_properties (GstFacesr * self);                 /* the defaults */
 
