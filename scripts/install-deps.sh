@@ -10,6 +10,10 @@ packages=(
   build-essential meson ninja-build pkg-config cmake
   # model/ and training/: LibTorch (CPU) and small well-kept libraries
   libtorch-dev libgloo-dev nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
+  # OpenBLAS (OpenMP threads) as the system BLAS: LibTorch runs small fp32 convolutions (batch 1, the
+  # engine's faces side by side) through BLAS sgemm, and Debian's default is the reference BLAS: with
+  # it the element on an AVX2-only CPU made 22-23 fps, with OpenBLAS 29 (bench-speed, issue 19)
+  libopenblas0-openmp
   # tests, benchmarks, fuzzing
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev valgrind
   # facedetect/: dlib (HOG, 68-point landmarks, example faces), OpenCV (cascades, imaging)
