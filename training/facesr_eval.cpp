@@ -94,6 +94,7 @@ struct EvalCli {
   std::string model, data, split = "test", json_path, sheet_path, device = "auto", inception, precision = "fp32";
   int sheet_faces = 8, threads = 0;
   double blur_max = facesr::DegradationOptions().max_length();
+  double sensor_noise = 0.0, jpeg = 0.0;  // probabilities: the CCTV-like protocol is 1 and 1
 };
 
 facesr::Split split_from_name(const std::string& name) {
@@ -203,6 +204,8 @@ int run(const EvalCli& cli) {
                  "faces cropped differently from how the model was trained\n");
   facesr::DegradationOptions degradation;
   degradation.max_length(cli.blur_max);
+  degradation.noise_probability(cli.sensor_noise);
+  degradation.jpeg_probability(cli.jpeg);
   facesr::validate(degradation);
 
   std::printf("facesr-eval: model %s (ngf %lld, depth %lld, %s) on %s, split %s: %zu faces, %s\n", cli.model.c_str(),
@@ -273,6 +276,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
   app.add_option("--blur-max", cli.blur_max, "longest motion-blur vector, pixels at 256x256 (as facesr-train's --blur-max)")
       ->check(CLI::Range(0.0, 128.0));
+  app.add_option("--sensor-noise", cli.sensor_noise,
+                 "probability of Gaussian sensor noise (sigma 1-8 levels) on the 32x32 input, as facesr-train's "
+                 "(1 with --jpeg 1: the CCTV-like protocol)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--jpeg", cli.jpeg, "probability of JPEG compression (quality 20-90) of the 32x32 input")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--inception", cli.inception,
                  "pytorch-fid's Inception-V3 weights pt_inception-2015-12-05-6726825d.pth: also compute FID "
                  "(model and bicubic against the ground truth)");
