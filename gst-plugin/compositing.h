@@ -68,6 +68,10 @@ void fill_rgb(FramePlanes& frame, const cv::Rect& rect, const cv::Scalar& rgb);
 // for packed formats.
 cv::Mat luma(const FramePlanes& frame);
 
+// RGB8 (CV_8UC3) of the whole frame for a colour face detector: exact for packed formats, BT.601
+// full-range arithmetic on bilinearly upsampled chroma for YUV (a detector's view, not for output).
+cv::Mat detection_rgb(const FramePlanes& frame);
+
 // Resamples all of `source` into all of `target` (same layout): area averaging when shrinking,
 // bicubic when enlarging. Used for output-scale and side-by-side (the faces that are not replaced
 // are only ever resized this way).

@@ -88,7 +88,7 @@ std::vector<const Track*> FaceEnhancer::find_faces(const FramePlanes& source, co
   cv::Mat pixels;
   if (finder_->source() == FaceSource::BlazeFace && finder_->will_detect(settings)) {
     // The CNN sees colour: on gray frames it lost 0.58 of the 12 px faces (tests/test_detector.cpp).
-    pixels = read_rgb(source, {0, 0, source.width, source.height});
+    pixels = detection_rgb(source);
     image = {pixels.data, pixels.cols, pixels.rows, pixels.step, PixelFormat::RGB8};
   } else if (finder_->source() != FaceSource::Upstream && finder_->will_detect(settings)) {
     pixels = luma(source);

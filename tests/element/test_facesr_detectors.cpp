@@ -25,9 +25,9 @@ class Detectors : public ElementTest {
     unsetenv("FACESR_BLAZEFACE_MODEL");
   }
 
-  // A 640x360 BGRx frame of blurred noise with dlib's face chips, faces `face` px wide (HOG's box),
-  // `n` of them in a row; their boxes in `truth`.
-  static GstBuffer* faces_frame(int face, int n, std::vector<Box>& truth) {
+  // A 640x360 frame (BGRx, I420 or NV12) of blurred noise with dlib's face chips, faces `face` px wide
+  // (HOG's box), `n` of them in a row; their boxes in `truth`.
+  static GstBuffer* faces_frame(int face, int n, std::vector<Box>& truth, const std::string& format = "BGRx") {
     std::vector<std::string> paths;
     for (const auto& person : fs::directory_iterator(facesr::test_data::kDlibJohns))
       for (const auto& file : fs::directory_iterator(person.path())) paths.push_back(file.path().string());
@@ -44,18 +44,32 @@ class Detectors : public ElementTest {
       const int m = (side - face) / 2;
       truth.push_back({x + m, y + m, face, face});
     }
-    cv::Mat bgrx;
-    cv::cvtColor(bgr, bgrx, cv::COLOR_BGR2BGRA);
-    GstBuffer* buffer = gst_buffer_new_allocate(nullptr, bgrx.total() * 4, nullptr);
-    gst_buffer_fill(buffer, 0, bgrx.data, bgrx.total() * 4);
+    cv::Mat bytes;
+    if (format == "BGRx") {
+      cv::cvtColor(bgr, bytes, cv::COLOR_BGR2BGRA);
+    } else {
+      cv::cvtColor(bgr, bytes, cv::COLOR_BGR2YUV_I420);  // Y, then U, then V: GStreamer's 640-wide layout
+      if (format == "NV12") {
+        const int y_size = 640 * 360, c_size = 320 * 180;
+        cv::Mat nv12 = bytes.clone();
+        for (int i = 0; i < c_size; ++i) {
+          nv12.data[y_size + 2 * i] = bytes.data[y_size + i];
+          nv12.data[y_size + 2 * i + 1] = bytes.data[y_size + c_size + i];
+        }
+        bytes = nv12;
+      }
+    }
+    const gsize size = bytes.total() * bytes.elemSize();
+    GstBuffer* buffer = gst_buffer_new_allocate(nullptr, size, nullptr);
+    gst_buffer_fill(buffer, 0, bytes.data, size);
     return buffer;
   }
 
   // How many of `truth` the element enhanced on one frame with `props`.
-  int enhanced_of(const std::string& props, int face, int n) {
+  int enhanced_of(const std::string& props, int face, int n, const char* format = "BGRx") {
     std::vector<Box> truth;
-    GstHarness* h = start(props, "BGRx", 640, 360);
-    GstBuffer* out = gst_harness_push_and_pull(h, faces_frame(face, n, truth));
+    GstHarness* h = start(props, format, 640, 360);
+    GstBuffer* out = gst_harness_push_and_pull(h, faces_frame(face, n, truth, format));
     EXPECT_NE(out, nullptr);
     int found = 0;
     for (auto* meta : enhanced_metas(out))
@@ -80,6 +94,16 @@ TEST_F(Detectors, DefaultFindsSmallFacesTheCascadeMisses) {
   EXPECT_GE(with_default, 5);
   EXPECT_GT(with_default, with_haar);
   EXPECT_EQ(enhanced_of("detector=blazeface", 18, 6), with_default) << "auto is blazeface when its model is there";
+}
+
+TEST_F(Detectors, BlazeFaceSeesTheSameFacesInYuvFrames) {
+  if (!fs::exists(facesr::default_blazeface_model()))
+    GTEST_SKIP() << "no BlazeFace model: run scripts/fetch-detector-models.sh";
+  // The detector's RGB view of I420 and NV12 frames (compositing.h detection_rgb: chroma upsampled,
+  // not the exact per-pixel path) finds what it finds in the packed frame.
+  const int packed = enhanced_of("detector=blazeface", 18, 6, "BGRx");
+  EXPECT_EQ(enhanced_of("detector=blazeface", 18, 6, "I420"), packed);
+  EXPECT_EQ(enhanced_of("detector=blazeface", 18, 6, "NV12"), packed);
 }
 
 TEST_F(Detectors, AutoWithoutBlazeFaceWarnsAndUsesTheCascade) {
