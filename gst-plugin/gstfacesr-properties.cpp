@@ -336,8 +336,9 @@ gst_facesr_install_properties (GObjectClass * gobject_class)
           GST_TYPE_FACESR_MODE, DEFAULT_MODE, rw_live));
   g_object_class_install_property (gobject_class, PROP_TEMPORAL_SMOOTHING,
       g_param_spec_double ("temporal-smoothing", "Temporal smoothing",
-          "Weight of a tracked face's previous result blended into its current one (0 = none); "
-          "reduces flicker", 0.0, 1.0, DEFAULT_TEMPORAL_SMOOTHING, rw_live));
+          "Weight of a tracked face's previous result, moved to where the face now is, blended into "
+          "its current one (0 = none): steadier faces, at the cost of some lag when they change",
+          0.0, 1.0, DEFAULT_TEMPORAL_SMOOTHING, rw_live));
   g_object_class_install_property (gobject_class, PROP_NOISE,
       g_param_spec_double ("noise", "Noise",
           "Strength of the Gaussian noise added after each convolution (the paper's \"w/ N\"); 0 = "
