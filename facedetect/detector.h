@@ -68,7 +68,7 @@ struct DetectorOptions {
   int max_face_size = 0;           // frame pixels; 0 = no limit
   int max_faces = 0;               // 0 = no limit; else the highest-scoring ones
   double score_threshold = 0.0;    // Hog: SVM margin; Cascade: minimum neighbours (values < 1 mean 3);
-                                   // BlazeFace: probability (values <= 0 mean 0.5)
+                                   // BlazeFace: probability in [0, 1) (values <= 0 mean 0.65)
   double detection_scale = 1.0;    // (0, 1]: detect on the frame scaled by this, map boxes back
   double cascade_scale_step = 1.1;  // Cascade: pyramid step between window sizes, > 1 (larger: faster, coarser)
   bool equalize_histogram = true;   // Cascade: equalize the gray image first (helps dark footage; costs time)

@@ -88,14 +88,25 @@ cv::Mat rgb_of(const ImageRef& image, cv::Rect roi) {
 // network per thread.
 class TileNet {
  public:
+  // Throws std::runtime_error saying whether the file is no ONNX network or not BlazeFace's.
   TileNet(const std::string& path, const std::vector<Anchor>* anchors) : anchors_(anchors) {
-    net_ = cv::dnn::readNetFromONNX(path);
-    if (net_.empty()) throw std::runtime_error("the file holds no network");
+    try {
+      net_ = cv::dnn::readNetFromONNX(path);
+    } catch (const cv::Exception& e) {
+      throw std::runtime_error("is not a readable ONNX network (" + e.err + ")");
+    }
+    if (net_.empty()) throw std::runtime_error("is not a readable ONNX network (it holds no layers)");
     net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
     net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
     tile_.create(std::vector<int>{1, kTile, kTile, 3}, CV_32F);
     tile_.setTo(-1.0f);
-    run();  // checks the outputs: they must be BlazeFace front's
+    try {
+      run();  // checks the outputs: they must be BlazeFace front's
+    } catch (const cv::Exception& e) {
+      throw std::runtime_error("is not the 128x128 BlazeFace front model: a 1x128x128x3 input fails (" + e.err + ")");
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("is not the 128x128 BlazeFace front model: ") + e.what());
+    }
   }
 
   // Appends the faces of the 128x128 tile at (tx, ty) of `scaled` to `out`, in `scaled` pixels.
@@ -130,7 +141,9 @@ class TileNet {
     const cv::Mat* box_parts[2] = {nullptr, nullptr};
     for (const cv::Mat& out : outputs) {
       if (out.dims != 3 || out.size[0] != 1 || (out.size[1] != 512 && out.size[1] != 384))
-        throw std::runtime_error("unexpected output shape");
+        throw std::runtime_error("an output has shape " + std::to_string(out.dims) + "-d " +
+                                 std::to_string(out.size[0]) + "x" + std::to_string(out.dims > 1 ? out.size[1] : 0) +
+                                 ", not 1 x 512|384 x 1|16");
       const int part = out.size[1] == 512 ? 0 : 1;
       if (out.size[2] == 1) score_parts[part] = &out;
       else if (out.size[2] == 16) box_parts[part] = &out;
@@ -167,11 +180,8 @@ class BlazeFaceDetector : public Detector {
     const int workers = std::clamp(cv::getNumThreads(), 1, 8);
     try {
       for (int i = 0; i < workers; ++i) nets_.push_back(std::make_unique<TileNet>(path_, &anchors_));
-    } catch (const cv::Exception& e) {
-      throw std::runtime_error("BlazeFace model " + path_ + " is not a readable ONNX network (" + e.err + ")" + fetch);
     } catch (const std::exception& e) {
-      throw std::runtime_error("BlazeFace model " + path_ + " is not the 128x128 BlazeFace front model: " + e.what() +
-                               fetch);
+      throw std::runtime_error("BlazeFace model " + path_ + " " + e.what() + fetch);
     }
   }
 
@@ -244,22 +254,27 @@ class BlazeFaceDetector : public Detector {
     // The tiles to run, shared out among the workers' networks (stripe i runs on network i).
     const int workers = static_cast<int>(nets_.size());
     const float threshold = this->threshold();
-    cv::parallel_for_(cv::Range(0, workers), [&](const cv::Range& range) {
-      for (int w = range.start; w < range.end; ++w) {
-        for (std::size_t k = w; k < to_run.size(); k += workers) {
-          const std::size_t t = to_run[k];
-          const Tile& tile = tiles[t];
-          const Level& level = levels[tile.level];
-          std::vector<Detection>& found = memory_[t].found;
-          found.clear();
-          nets_[w]->detect(level.scaled, tile.x, tile.y, threshold, found);
-          for (Detection& d : found) {
-            FaceBox& b = d.box;
-            b = {roi.x + b.x / level.sx, roi.y + b.y / level.sy, b.width / level.sx, b.height / level.sy};
+    try {
+      cv::parallel_for_(cv::Range(0, workers), [&](const cv::Range& range) {
+        for (int w = range.start; w < range.end; ++w) {
+          for (std::size_t k = w; k < to_run.size(); k += workers) {
+            const std::size_t t = to_run[k];
+            const Tile& tile = tiles[t];
+            const Level& level = levels[tile.level];
+            std::vector<Detection>& found = memory_[t].found;
+            found.clear();
+            nets_[w]->detect(level.scaled, tile.x, tile.y, threshold, found);
+            for (Detection& d : found) {
+              FaceBox& b = d.box;
+              b = {roi.x + b.x / level.sx, roi.y + b.y / level.sy, b.width / level.sx, b.height / level.sy};
+            }
           }
         }
-      }
-    }, workers);
+      }, workers);
+    } catch (...) {
+      memory_.clear();  // tiles whose thumbnails were updated but whose faces were not: forget them all
+      throw;
+    }
     std::vector<Detection> found;
     for (const TileMemory& m : memory_) found.insert(found.end(), m.found.begin(), m.found.end());
     return finish(suppress(std::move(found)), options_, threshold);

@@ -11,9 +11,12 @@ constexpr int kHogUpsampleBelow = 40;  // HOG misses faces under ~55 px without 
 // The Haar cascade's window is 20 px; faces from 24 px are found reliably (bench-detect).
 constexpr double kCascadeSmallestFace = 24.0;
 
+// Whether a detector made with `b` looks for what `a` asks. max_faces is not compared: the finder
+// applies it to what the detector returns, so a change of the element's max-faces does not rebuild
+// the detector (BlazeFace loads one network per thread and forgets its still tiles).
 bool same_filters(const DetectorOptions& a, const DetectorOptions& b) {
-  return a.min_face_size == b.min_face_size && a.max_face_size == b.max_face_size &&
-         a.max_faces == b.max_faces && a.upsample == b.upsample && a.detection_scale == b.detection_scale;
+  return a.min_face_size == b.min_face_size && a.max_face_size == b.max_face_size && a.upsample == b.upsample &&
+         a.detection_scale == b.detection_scale;
 }
 
 }  // namespace
@@ -90,7 +93,10 @@ std::vector<const Track*> FaceFinder::find(const ImageRef& image, const std::vec
     const DetectorOptions wanted = detector_options(source_, settings, image.width, image.height);
     if (!same_filters(wanted, detector_->options())) detector_ = Detector::create(wanted);
     if (source_ == FaceSource::Upstream) detector_->supply(upstream);
-    tracks = &tracker_.update(detector_->detect(image));
+    std::vector<Detection> found = detector_->detect(image);  // best first
+    const std::size_t keep = wanted.max_faces > 0 ? static_cast<std::size_t>(wanted.max_faces) : found.size();
+    if (found.size() > keep) found.resize(keep);
+    tracks = &tracker_.update(found);
   } else {
     tracks = &tracker_.predict();
   }

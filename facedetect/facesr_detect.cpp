@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--scale", options.detection_scale, "detect on the image scaled by this factor, (0, 1]")
       ->check(CLI::Range(0.01, 1.0));
-  app.add_option("--threshold", options.score_threshold, "hog: SVM margin (0 = dlib default); cascade: min neighbours; blazeface: probability (0 = 0.5)");
+  app.add_option("--threshold", options.score_threshold, "hog: SVM margin (0 = dlib default); cascade: min neighbours; blazeface: probability (0 = 0.65)");
   app.add_flag("--landmarks", landmarks, "also give dlib's 68 landmarks per face");
   app.add_option("--landmark-model", landmark_model, "dlib 68-point shape predictor (default: libdlib-data's)");
   app.add_option("--annotate", annotate_dir, "write <dir>/<name>.png with boxes (and landmarks) drawn");
@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   try {
     options.backend = facesr::detector_backend_from_string(backend);
     if (!cascade.empty()) options.cascade_path = cascade;
+    options.reuse_still_regions = false;  // independent photos: none keeps another's faces
     detector = facesr::Detector::create(options);
     if (landmarks) predictor = facesr::LandmarkPredictor::open(landmark_model.empty() ? facesr::kDefaultLandmarkModel : landmark_model);
     if (!annotate_dir.empty()) std::filesystem::create_directories(annotate_dir);

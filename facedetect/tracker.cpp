@@ -86,7 +86,9 @@ std::vector<int> match(const std::vector<Track>& tracks, const std::vector<Detec
       const FaceBox& b = detections[d].box;
       const double overlap = iou(a, b);
       weight[t][d] = overlap >= iou_threshold ? overlap : 0.0;
-      if (weight[t][d] > 0 || max_jump <= 0) continue;
+      // Only for a track seen at the last look: a lost one drifting on its old velocity must not hand
+      // its id (and the element's smoothing history) to a new face that appears near it.
+      if (weight[t][d] > 0 || max_jump <= 0 || tracks[t].missed > 0) continue;
       // Not overlapping enough: a near, similar-sized detection still matches, below any overlap.
       const double side = std::max(a.width, a.height), other = std::max(b.width, b.height);
       if (std::max(side, other) > 1.5 * std::min(side, other)) continue;

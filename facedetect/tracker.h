@@ -10,8 +10,9 @@
 //                       does not overlap that much may still match, at a far lower weight than any
 //                       overlapping pair, when the boxes' sizes agree within 1.5x and their centres
 //                       are within `max_jump` x the box side x the frames since the track's last
-//                       detection (at most 2 sides): a small fast face seen every 5th frame moves
-//                       farther than its own width between two looks. A matched
+//                       detection (at most 2 sides), if the track was matched at its last look: a
+//                       small fast face seen every 5th frame moves farther than its own width
+//                       between two looks. A matched
 //                       track filters its box towards the detection; an unmatched detection starts a
 //                       track with a fresh id; an unmatched track counts a miss and is dropped once
 //                       it has missed more than `max_missed` consecutive detector frames.

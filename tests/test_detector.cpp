@@ -311,6 +311,9 @@ TEST(BlazeFace, ModelProblemsSayWhatToDo) {
     }
     return "(no error)";
   };
+  DetectorOptions certain = blazeface_options(16);
+  certain.score_threshold = 1.0;  // would find nothing, silently
+  EXPECT_THROW(Detector::create(certain), std::invalid_argument);
   const std::string missing = message_of("/nonexistent/blazeface.onnx");
   EXPECT_NE(missing.find("missing"), std::string::npos) << missing;
   EXPECT_NE(missing.find("scripts/fetch-detector-models.sh"), std::string::npos) << missing;

@@ -224,6 +224,11 @@ TEST(Tracker, SmallFastFaceSeenEveryFifthFrameKeepsOneTrack) {
   tracker.update({{{100, 100, 12, 12}, 0.9}});
   for (int i = 0; i < 4; ++i) tracker.predict();
   EXPECT_EQ(tracker.update({{{118, 100, 30, 30}, 0.9}}).back().id, 2) << "2.5x larger: another face";
+  // A track missed at its last look does not take a new face near it (it would hand that face its id).
+  Tracker lost;
+  lost.update({{{100, 100, 12, 12}, 0.9}});
+  lost.update({});  // missed
+  EXPECT_EQ(lost.update({{{108, 100, 12, 12}, 0.9}}).back().id, 2) << "a lost track took a new face";
   Tracker far;
   far.update({{{100, 100, 12, 12}, 0.9}});
   EXPECT_EQ(far.update({{{120, 100, 12, 12}, 0.9}}).back().id, 2) << "20 px after 1 frame: beyond 0.35 x 12 px";
