@@ -49,10 +49,11 @@ constexpr double kNmsIou = 0.3;
 constexpr float kDefaultThreshold = 0.65f;
 constexpr int kAnchors = 896;
 // Still tiles (see detect()): 16x16 thumbnails, 8x8 tile pixels a cell; a tile is still when no cell
-// of any channel moved more than 5 levels (sensor noise of sigma 8 moves an 8x8 mean by ~1; a 12 px
-// face entering moves its cells by tens).
+// of any channel moved more than 2 levels: sensor noise of sigma 3 moves an 8x8 mean by ~0.4 (such
+// cameras still reuse tiles; much noisier ones run them all), a 12 px face entering or moving a few
+// pixels moves some cells by tens.
 constexpr int kThumb = 16;
-constexpr double kStillLevels = 5.0;
+constexpr double kStillLevels = 2.0;
 
 struct Anchor {
   float x, y;  // tile fraction

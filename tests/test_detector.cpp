@@ -57,6 +57,40 @@ void count(Score& s, const std::vector<FaceBox>& truth, const std::vector<Detect
   }
 }
 
+// The first n of dlib's "johns" face chips (150x150, HOG box = the centre 108 px).
+std::vector<cv::Mat> johns_chips(std::size_t n) {
+  std::vector<cv::Mat> chips;
+  for (const auto& person : fs::directory_iterator(test_data::kDlibJohns))
+    for (const auto& file : fs::directory_iterator(person.path()))
+      if (chips.size() < n) chips.push_back(read_image_bgr(file.path().string()));
+  return chips;
+}
+
+// All of `chips` pasted as faces `width` px wide (HOG's box) into 854x480 frames of blurred noise, in a
+// grid with random offsets, as many a frame as fit; fn(frame, truth boxes) for each frame.
+template <typename Fn>
+void for_each_pasted_frame(const std::vector<cv::Mat>& chips, int width, std::mt19937& rng, Fn&& fn) {
+  const int chip_side = static_cast<int>(std::lround(width * 150.0 / 108.0));
+  const int cell = chip_side + 24;
+  std::size_t next = 0;
+  while (next < chips.size()) {
+    cv::Mat frame(480, 854, CV_8UC3);
+    cv::randn(frame, cv::Scalar(110, 120, 125), cv::Scalar(12, 12, 12));
+    cv::GaussianBlur(frame, frame, cv::Size(5, 5), 2);
+    std::vector<FaceBox> truth;
+    for (int y = 12; y + cell <= 480 && next < chips.size(); y += cell)
+      for (int x = 12; x + cell <= 854 && next < chips.size(); x += cell) {
+        cv::Mat chip;
+        cv::resize(chips[next++], chip, cv::Size(chip_side, chip_side), 0, 0, cv::INTER_AREA);
+        const int ox = x + static_cast<int>(rng() % 12), oy = y + static_cast<int>(rng() % 12);
+        chip.copyTo(frame(cv::Rect(ox, oy, chip_side, chip_side)));
+        const double m = (chip_side - width) / 2.0;
+        truth.push_back({ox + m, oy + m, double(width), double(width)});
+      }
+    fn(frame, truth);
+  }
+}
+
 }  // namespace
 
 TEST(DetectorAccuracy, DlibTestingXml) {
@@ -80,12 +114,8 @@ TEST(DetectorAccuracy, DlibTestingXml) {
 
 // Real faces (dlib's "johns" face chips) pasted at given widths into 854x480 frames.
 TEST(DetectorAccuracy, SmallFacesBySize) {
-  std::vector<cv::Mat> chips;
-  for (const auto& person : fs::directory_iterator(test_data::kDlibJohns))
-    for (const auto& file : fs::directory_iterator(person.path()))
-      if (chips.size() < 24) chips.push_back(read_image_bgr(file.path().string()));
+  const std::vector<cv::Mat> chips = johns_chips(24);
   ASSERT_GE(chips.size(), 20u) << "dlib's examples/johns missing: install libdlib-dev";
-  constexpr double kFaceInChip = 108.0 / 150.0;  // dlib HOG's box on a 150 px chip is 108 px wide
   const int widths[] = {16, 20, 24, 32, 48, 64, 96};
   std::mt19937 rng(5);
   std::printf("small faces, recall by face width (IoU >= 0.4):\n%-10s", "backend");
@@ -107,26 +137,10 @@ TEST(DetectorAccuracy, SmallFacesBySize) {
     std::printf("%-10s", setting.name.c_str());
     for (std::size_t wi = 0; wi < std::size(widths); ++wi) {
       const int w = widths[wi];
-      const int chip_side = static_cast<int>(std::lround(w / kFaceInChip));
-      const int cell = chip_side + 24;
       Score score;
-      std::size_t next = 0;
-      while (next < chips.size()) {
-        cv::Mat frame(480, 854, CV_8UC3);
-        cv::randn(frame, cv::Scalar(110, 120, 125), cv::Scalar(12, 12, 12));
-        cv::GaussianBlur(frame, frame, cv::Size(5, 5), 2);
-        std::vector<FaceBox> truth;
-        for (int y = 12; y + cell <= 480 && next < chips.size(); y += cell)
-          for (int x = 12; x + cell <= 854 && next < chips.size(); x += cell) {
-            cv::Mat chip;
-            cv::resize(chips[next++], chip, cv::Size(chip_side, chip_side), 0, 0, cv::INTER_AREA);
-            const int ox = x + static_cast<int>(rng() % 12), oy = y + static_cast<int>(rng() % 12);
-            chip.copyTo(frame(cv::Rect(ox, oy, chip_side, chip_side)));
-            const double m = (chip_side - w) / 2.0;
-            truth.push_back({ox + m, oy + m, double(w), double(w)});
-          }
+      for_each_pasted_frame(chips, w, rng, [&](const cv::Mat& frame, const std::vector<FaceBox>& truth) {
         count(score, truth, detector->detect(ref(frame)), 0.4);
-      }
+      });
       std::printf(" %5.2f", score.recall());
       EXPECT_GE(score.recall(), floor.at(setting.name)[wi]) << setting.name << " at " << w << " px";
     }
@@ -150,44 +164,33 @@ DetectorOptions blazeface_options(int min_face_size) {
 
 TEST(BlazeFace, FindsSmallFacesBySizeWithoutFalseOnes) {
   SKIP_WITHOUT_BLAZEFACE();
-  std::vector<cv::Mat> chips;
-  for (const auto& person : fs::directory_iterator(test_data::kDlibJohns))
-    for (const auto& file : fs::directory_iterator(person.path()))
-      if (chips.size() < 24) chips.push_back(read_image_bgr(file.path().string()));
+  const std::vector<cv::Mat> chips = johns_chips(24);
   ASSERT_GE(chips.size(), 20u) << "dlib's examples/johns missing: install libdlib-dev";
-  constexpr double kFaceInChip = 108.0 / 150.0;
   // Measured 2026-11-30 (24 faces per width): 0.88 at 12 px, 1.00 from 16 px, no false face (gray
   // input: 0.12 at 12 px, 0.88 at 16 px). Haar finds none at 12 px.
   const int widths[] = {12, 16, 20, 24, 32, 48, 64, 96};
   auto detector = Detector::create(blazeface_options(12));
+  // The same frames through a detector that never reuses a still tile: pictures this alike (the same
+  // grid, faces a few pixels from the previous frame's) must not let reuse hide a face.
+  DetectorOptions fresh_options = blazeface_options(12);
+  fresh_options.reuse_still_regions = false;
+  auto fresh = Detector::create(fresh_options);
   std::mt19937 rng(5);
   std::printf("blazeface recall by face width (IoU >= 0.4):");
   for (const int w : widths) {
-    const int chip_side = static_cast<int>(std::lround(w / kFaceInChip));
-    const int cell = chip_side + 24;
-    Score score, gray_score;
-    std::size_t next = 0;
-    while (next < chips.size()) {
-      cv::Mat frame(480, 854, CV_8UC3);
-      cv::randn(frame, cv::Scalar(110, 120, 125), cv::Scalar(12, 12, 12));
-      cv::GaussianBlur(frame, frame, cv::Size(5, 5), 2);
-      std::vector<FaceBox> truth;
-      for (int y = 12; y + cell <= 480 && next < chips.size(); y += cell)
-        for (int x = 12; x + cell <= 854 && next < chips.size(); x += cell) {
-          cv::Mat chip;
-          cv::resize(chips[next++], chip, cv::Size(chip_side, chip_side), 0, 0, cv::INTER_AREA);
-          const int ox = x + static_cast<int>(rng() % 12), oy = y + static_cast<int>(rng() % 12);
-          chip.copyTo(frame(cv::Rect(ox, oy, chip_side, chip_side)));
-          const double m = (chip_side - w) / 2.0;
-          truth.push_back({ox + m, oy + m, double(w), double(w)});
-        }
+    Score score, gray_score, fresh_score;
+    for_each_pasted_frame(chips, w, rng, [&](const cv::Mat& frame, const std::vector<FaceBox>& truth) {
       count(score, truth, detector->detect(ref(frame)), 0.4);
+      count(fresh_score, truth, fresh->detect(ref(frame)), 0.4);
       cv::Mat gray;  // the element hands it BGRx/RGB; gray input works too (replicated to RGB)
       cv::cvtColor(frame, gray, cv::COLOR_BGR2GRAY);
       count(gray_score, truth, detector->detect({gray.data, gray.cols, gray.rows, gray.step, PixelFormat::Gray8}), 0.4);
-    }
+    });
     std::printf(" %d px %.2f (precision %.2f, gray %.2f)", w, score.recall(), score.precision(), gray_score.recall());
     EXPECT_GE(score.recall(), w == 12 ? 0.8 : 0.9) << w << " px";
+    // At most one face apart: a borderline 12 px face (score or IoU at the limit) can come and go with
+    // OpenCV's thread scheduling (0.83 once in a run on a loaded machine, 0.88 otherwise).
+    EXPECT_LE(std::abs(score.hits - fresh_score.hits), 1) << w << " px: reusing still tiles changed what was found";
     EXPECT_GE(score.precision(), 0.95) << w << " px";
     // Gray input loses faces at 12 px: the element hands it colour.
     if (w >= 16) {
@@ -249,10 +252,7 @@ TEST(BlazeFace, StillRegionsReuseTheirFacesButSeeEveryChange) {
   SKIP_WITHOUT_BLAZEFACE();
   // A still camera: the same background frame after frame, faces coming and going. Tiles that did not
   // change keep their last faces; every change must still be seen.
-  std::vector<cv::Mat> chips;
-  for (const auto& person : fs::directory_iterator(test_data::kDlibJohns))
-    for (const auto& file : fs::directory_iterator(person.path()))
-      if (chips.size() < 3) chips.push_back(read_image_bgr(file.path().string()));
+  const std::vector<cv::Mat> chips = johns_chips(3);
   ASSERT_EQ(chips.size(), 3u);
   cv::Mat background(480, 854, CV_8UC3);
   cv::randn(background, cv::Scalar(110, 120, 125), cv::Scalar(12, 12, 12));
