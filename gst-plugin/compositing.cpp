@@ -232,7 +232,8 @@ cv::Mat detection_rgb(const FramePlanes& frame) {
   }
   // Chroma upsampled bilinearly, then OpenCV's Y'CrCb (BT.601, full range) conversion; limited-range
   // codes are stretched first. BT.709 frames come out with slightly other colours: a detector does not
-  // mind, and this is 10x cheaper than read_rgb's exact per-pixel path.
+  // mind, and OpenCV's vectorised passes beat read_rgb's exact per-pixel path (the element at 1080p
+  // with BlazeFace: 17.1 -> 18.6 fps, bench-speed).
   cv::Mat y = plane_mat(frame, 0, CV_8UC1, whole), u, v;
   const cv::Rect chroma = chroma_rect(frame);
   if (frame.layout == FrameLayout::I420) {

@@ -100,15 +100,15 @@ std::vector<Split> random_splits(std::size_t n, double val, double test, unsigne
 int prepare_aligned(const AlignedPrepareOptions& o) {
   DetectorOptions hog_options;  // HOG at its own scale: these faces are ~200 px
   hog_options.min_face_size = 40;
-  FinderSettings haar_settings;  // the element's Haar cascade, as FaceFinder configures it
-  haar_settings.min_face_size = 40;
+  FinderSettings settings;  // the element's Haar cascade and BlazeFace, as FaceFinder configures them
+  settings.min_face_size = 40;
   auto hog = Detector::create(hog_options);
-  auto haar = Detector::create(detector_options(FaceSource::Haar, haar_settings));
+  auto haar = Detector::create(detector_options(FaceSource::Haar, settings));
   // BlazeFace's rule too when its model is here (scripts/fetch-detector-models.sh): the element's
   // small-face detector frames faces differently again.
   std::unique_ptr<Detector> blazeface;
   try {
-    blazeface = Detector::create(detector_options(FaceSource::BlazeFace, haar_settings));
+    blazeface = Detector::create(detector_options(FaceSource::BlazeFace, settings));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "facesr-prepare: no BlazeFace crop rule measured: %s\n", e.what());
   }

@@ -12,11 +12,13 @@
 //                  the default; the other rows run them serially, as before). The engine rows are
 //                  measured in turn, 5 rounds, each row's median printed.
 //                                                                                  target <= 8 ms
-//   2. Element on an 854x480 25 fps I420 stream with 2 real faces (dlib's "johns" chips, 40 and 48 px
-//      wide, moving back and forth 1-2 px a frame over a blurred-noise background), the default detector (haar,
-//      detect-interval auto) and tracker, appsrc ! facesr ! fakesink sync=false: sustained frames/s.
-//        baseline  the element as before: precision=fp32 with a random-weights ngf-16 model
-//        row       the element's defaults with the shipped default model          target >= 25 fps
+//   2. Element on I420 streams of real faces (dlib's "johns" chips) moving back and forth 1-2 px a
+//      frame over a still blurred-noise background, appsrc ! facesr ! fakesink sync=false: sustained
+//      frames/s, recall and faces enhanced per second (--element-only: these rows alone):
+//        baseline  854x480, faces 40/48 px, haar, precision=fp32 with a random-weights ngf-16 model
+//        rows      the same with the shipped model; ALL DEFAULTS on 854x480 with faces of 16/20 px
+//                  (target >= 25 fps) and the same with detector=haar; ALL DEFAULTS on 1920x1080
+//                  with 4 faces of 16-22 px (target >= 15 fps)
 //   3. Detection vs gst-plugins-bad facedetect: printed by bench-detect (tests/bench/speed.sh runs
 //      both programs).
 //
