@@ -16,6 +16,7 @@
 
 #include "dataset.h"
 #include "evaluate.h"
+#include "face_descriptor.h"
 #include "inception_fixture.h"
 #include "metrics.h"
 #include "run_tool.h"
@@ -252,4 +253,53 @@ TEST(Eval, FidWithInceptionWeights) {
   EXPECT_EQ(j["fid_faces"].get<std::size_t>(), val.size());
   EXPECT_EQ(j["fid_inception"], weights.string());
   EXPECT_NE(j["fid_note"].get<std::string>().find("biased upward"), std::string::npos) << j["fid_note"];
+}
+
+// --identity with face-api's face descriptor (scripts/fetch-identity-model.sh): a table of cosine and
+// distance to the ground truth for the model and for bicubic, the verification rates, the JSON rows. A
+// model whose output is bicubic's (zero residual heads) must score as bicubic does; the random-weights
+// model's figures must differ from bicubic's.
+TEST(Eval, IdentityWithTheFaceDescriptor) {
+  const std::string data = FACESR_TEST_DATASET;
+  EvalRun r = run_eval(std::string("--model ") + FACESR_TEST_MODEL + " --data " + data +
+                       " --split validation --identity /nonexistent/face-api");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("scripts/fetch-identity-model.sh"), std::string::npos) << r.err;
+  const std::string weights = facesr::default_face_descriptor_path();
+  if (!fs::exists(fs::path(weights) / facesr::kFaceDescriptorManifest))
+    GTEST_SKIP() << "no face descriptor weights in " << weights << ": run scripts/fetch-identity-model.sh";
+
+  const auto val = facesr::Dataset::open(data)->indices(facesr::Split::Validation);
+  const fs::path dir = fresh_dir("identity");
+  r = run_eval(std::string("--model ") + FACESR_BICUBIC_MODEL + " --data " + data +
+               " --split validation --device cpu --threads 2 --identity " + weights + " --json " +
+               (dir / "eval.json").string());
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("model cosine"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("verified as the same person (distance < 0.6): model"), std::string::npos) << r.out;
+  const json j = json::parse(slurp(dir / "eval.json"));
+  ASSERT_TRUE(j.contains("identity")) << j.dump(2);
+  const auto& id = j["identity"];
+  EXPECT_EQ(id["weights"], weights);
+  EXPECT_NEAR(id["cosine"].get<double>(), id["bicubic_cosine"].get<double>(), 1e-4);
+  EXPECT_NEAR(id["distance"].get<double>(), id["bicubic_distance"].get<double>(), 1e-3);
+  EXPECT_EQ(id["verified"], id["bicubic_verified"]);
+  ASSERT_EQ(j["images"].size(), val.size());
+  for (const auto& row : j["images"]) {
+    const double cosine = row["bicubic_identity_cosine"], distance = row["bicubic_identity_distance"];
+    EXPECT_GT(cosine, 0.5) << "an 8x bicubic face still resembles its own ground truth";
+    EXPECT_LE(cosine, 1.0 + 1e-9);
+    EXPECT_GT(distance, 0.0) << "bicubic is not the ground truth";
+  }
+  // The random-weights model (small random residual over bicubic) is scored on its own output.
+  r = run_eval(std::string("--model ") + FACESR_TEST_MODEL + " --data " + data +
+               " --split validation --device cpu --threads 2 --identity " + weights + " --json " +
+               (dir / "random.json").string());
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const json random = json::parse(slurp(dir / "random.json"));
+  double largest = 0;
+  for (const auto& row : random["images"])
+    largest = std::max(largest, std::abs(row["identity_distance"].get<double>() - row["bicubic_identity_distance"].get<double>()));
+  EXPECT_GT(largest, 1e-4) << "the model's column must be the model's output, not bicubic's";
+  EXPECT_NEAR(random["identity"]["bicubic_distance"].get<double>(), id["bicubic_distance"].get<double>(), 1e-9);
 }

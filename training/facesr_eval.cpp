@@ -17,8 +17,14 @@
 // upward and noisy (the 2048 x 2048 covariance has rank < faces): compare only figures made on the
 // same faces; the output and the JSON say so.
 //
-// Exit status: 0 on success, 1 on a missing or bad model / dataset / Inception weights, an empty
-// split, or any other error (message on stderr).
+// Identity with --identity PATH (face-api's copy of dlib's ResNet-34 face descriptor, fetched by
+// scripts/fetch-identity-model.sh into out/models/face-api; training/face_descriptor.h): per face, the
+// cosine similarity and the Euclidean distance of the 128-D descriptors of the model's output and of
+// bicubic to the ground truth's (images rounded to 8 bits, resized to 150x150), and the verification
+// rate: the share of faces whose distance stays under dlib's same-person threshold 0.6.
+//
+// Exit status: 0 on success, 1 on a missing or bad model / dataset / Inception / descriptor weights,
+// an empty split, or any other error (message on stderr).
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -32,6 +38,7 @@
 
 #include "dataset.h"
 #include "evaluate.h"
+#include "face_descriptor.h"
 #include "inception.h"
 #include "metrics.h"
 #include "sample_grid.h"
@@ -90,8 +97,41 @@ std::string fid_caveat(int64_t faces) {
          ") is biased upward and high-variance: compare it only with FID computed on the same faces";
 }
 
+// Each face's descriptor similarity to the ground truth, for the model's output and for bicubic.
+struct IdentityScores {
+  std::vector<double> model_cosine, model_distance, bicubic_cosine, bicubic_distance;  // per face
+  static double mean(const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return v.empty() ? 0 : s / static_cast<double>(v.size());
+  }
+  static double verified(const std::vector<double>& distance) {
+    double n = 0;
+    for (double d : distance) n += d < facesr::kSamePersonDistance;
+    return distance.empty() ? 0 : n / static_cast<double>(distance.size());
+  }
+};
+constexpr const char* kIdentityMethod =
+    "dlib's ResNet-34 face descriptor (128-D, face-api's weights), images rounded to 8 bits and resized to 150x150; "
+    "cosine similarity and Euclidean distance to the ground truth's descriptor; verified: distance < 0.6 (dlib's "
+    "same-person threshold)";
+
+void add_identity(facesr::FaceDescriptorNetImpl& net, const facesr::EnhancedBatch& b, IdentityScores& id) {
+  torch::NoGradGuard no_grad;
+  const auto truth = net.forward(b.hr), model = net.forward(b.sharp), bicubic = net.forward(b.bicubic);
+  auto append = [](std::vector<double>& to, const torch::Tensor& values) {
+    const auto v = values.to(torch::kCPU, torch::kFloat64).contiguous();
+    to.insert(to.end(), v.data_ptr<double>(), v.data_ptr<double>() + v.numel());
+  };
+  append(id.model_cosine, facesr::descriptor_cosine(model, truth));
+  append(id.model_distance, facesr::descriptor_distance(model, truth));
+  append(id.bicubic_cosine, facesr::descriptor_cosine(bicubic, truth));
+  append(id.bicubic_distance, facesr::descriptor_distance(bicubic, truth));
+}
+
 struct EvalCli {
-  std::string model, data, split = "test", json_path, sheet_path, device = "auto", inception, precision = "fp32";
+  std::string model, data, split = "test", json_path, sheet_path, device = "auto", inception, identity,
+      precision = "fp32";
   int sheet_faces = 8, threads = 0;
   double blur_max = facesr::DegradationOptions().max_length();
   double sensor_noise = 0.0, jpeg = 0.0;  // probabilities: the CCTV-like protocol is 1 and 1
@@ -111,15 +151,34 @@ std::vector<int64_t> evenly_spaced(const std::vector<int64_t>& faces, std::size_
   return out;
 }
 
+std::string short_source(const facesr::Dataset& data, int64_t face) {
+  std::string source = fs::path(data.faces()[static_cast<std::size_t>(face)].source).filename().string();
+  return source.size() > 28 ? "..." + source.substr(source.size() - 25) : source;
+}
+
+void print_identity_table(const facesr::Evaluation& e, const facesr::Dataset& data, const IdentityScores& id) {
+  std::printf("\nidentity: %s\n", kIdentityMethod);
+  std::printf("%6s  %-28s %12s %12s %14s %14s\n", "face", "source", "model cosine", "model dist", "bicubic cosine",
+              "bicubic dist");
+  for (std::size_t i = 0; i < e.faces.size(); ++i)
+    std::printf("%6lld  %-28s %12.4f %12.4f %14.4f %14.4f\n", static_cast<long long>(e.faces[i].face),
+                short_source(data, e.faces[i].face).c_str(), id.model_cosine[i], id.model_distance[i],
+                id.bicubic_cosine[i], id.bicubic_distance[i]);
+  const std::string faces = "(" + std::to_string(e.faces.size()) + " faces)";
+  std::printf("%6s  %-28s %12.4f %12.4f %14.4f %14.4f\n", "mean", faces.c_str(), IdentityScores::mean(id.model_cosine),
+              IdentityScores::mean(id.model_distance), IdentityScores::mean(id.bicubic_cosine),
+              IdentityScores::mean(id.bicubic_distance));
+  std::printf("verified as the same person (distance < %.1f): model %.1f %%, bicubic %.1f %%\n",
+              facesr::kSamePersonDistance, 100 * IdentityScores::verified(id.model_distance),
+              100 * IdentityScores::verified(id.bicubic_distance));
+}
+
 void print_table(const facesr::Evaluation& e, const facesr::Dataset& data) {
   std::printf("%6s  %-28s %11s %11s %13s %13s\n", "face", "source", "model PSNR", "model SSIM", "bicubic PSNR",
               "bicubic SSIM");
-  for (const auto& f : e.faces) {
-    std::string source = fs::path(data.faces()[static_cast<std::size_t>(f.face)].source).filename().string();
-    if (source.size() > 28) source = "..." + source.substr(source.size() - 25);
-    std::printf("%6lld  %-28s %11.3f %11.4f %13.3f %13.4f\n", static_cast<long long>(f.face), source.c_str(), f.psnr,
-                f.ssim, f.bicubic_psnr, f.bicubic_ssim);
-  }
+  for (const auto& f : e.faces)
+    std::printf("%6lld  %-28s %11.3f %11.4f %13.3f %13.4f\n", static_cast<long long>(f.face),
+                short_source(data, f.face).c_str(), f.psnr, f.ssim, f.bicubic_psnr, f.bicubic_ssim);
   const std::string faces = "(" + std::to_string(e.faces.size()) + " faces)";
   std::printf("%6s  %-28s %11.3f %11.4f %13.3f %13.4f\n", "mean", faces.c_str(), e.mean.psnr, e.mean.ssim,
               e.mean.bicubic_psnr, e.mean.bicubic_ssim);
@@ -127,15 +186,23 @@ void print_table(const facesr::Evaluation& e, const facesr::Dataset& data) {
 
 json report_json(const EvalCli& cli, const facesr::Evaluation& e, const facesr::Dataset& data,
                  const facesr::ModelMetadata& metadata, const facesr::DegradationOptions& degradation,
-                 const FidScores* fid) {
+                 const FidScores* fid, const IdentityScores* id) {
   json rows = json::array();
-  for (const auto& f : e.faces)
+  for (std::size_t i = 0; i < e.faces.size(); ++i) {
+    const auto& f = e.faces[i];
     rows.push_back({{"face", f.face},
                     {"source", data.faces()[static_cast<std::size_t>(f.face)].source},
                     {"psnr_db", f.psnr},
                     {"ssim", f.ssim},
                     {"bicubic_psnr_db", f.bicubic_psnr},
                     {"bicubic_ssim", f.bicubic_ssim}});
+    if (id) {
+      rows.back()["identity_cosine"] = id->model_cosine[i];
+      rows.back()["identity_distance"] = id->model_distance[i];
+      rows.back()["bicubic_identity_cosine"] = id->bicubic_cosine[i];
+      rows.back()["bicubic_identity_distance"] = id->bicubic_distance[i];
+    }
+  }
   json report = {{"model", cli.model},
           {"architecture", {{"ngf", metadata.architecture.ngf}, {"depth", metadata.architecture.depth},
                             {"lr_upsampler", metadata.architecture.lr_upsampler},
@@ -161,6 +228,16 @@ json report_json(const EvalCli& cli, const facesr::Evaluation& e, const facesr::
     report["fid_faces"] = fid->faces();
     report["fid_inception"] = cli.inception;
     report["fid_note"] = std::string(kFidMethod) + (caveat.empty() ? "" : ". " + caveat);
+  }
+  if (id) {
+    report["identity"] = {{"weights", cli.identity},
+                          {"method", kIdentityMethod},
+                          {"cosine", IdentityScores::mean(id->model_cosine)},
+                          {"distance", IdentityScores::mean(id->model_distance)},
+                          {"verified", IdentityScores::verified(id->model_distance)},
+                          {"bicubic_cosine", IdentityScores::mean(id->bicubic_cosine)},
+                          {"bicubic_distance", IdentityScores::mean(id->bicubic_distance)},
+                          {"bicubic_verified", IdentityScores::verified(id->bicubic_distance)}};
   }
   return report;
 }
@@ -223,8 +300,20 @@ int run(const EvalCli& cli) {
     inception->to(device);
     fid = std::make_unique<FidScores>();
   }
+  facesr::FaceDescriptorNet descriptor{nullptr};
+  std::unique_ptr<IdentityScores> identity;
+  if (!cli.identity.empty()) {  // before the long part too
+    descriptor = facesr::FaceDescriptorNet();
+    facesr::load_face_descriptor_weights(*descriptor, cli.identity);
+    descriptor->to(device);
+    identity = std::make_unique<IdentityScores>();
+  }
   std::function<void(const facesr::EnhancedBatch&)> on_batch;
-  if (fid) on_batch = [&](const facesr::EnhancedBatch& b) { add_fid_features(*inception, b, *fid); };
+  if (fid || identity)
+    on_batch = [&](const facesr::EnhancedBatch& b) {
+      if (fid) add_fid_features(*inception, b, *fid);
+      if (identity) add_identity(*descriptor, b, *identity);
+    };
   const auto e = facesr::evaluate_faces(*loaded.generator, *data, faces, degradation, device, nullptr, on_batch);
   print_table(e, *data);
   if (fid) {
@@ -236,10 +325,11 @@ int run(const EvalCli& cli) {
   } else {
     std::printf("%s\n", kFidNotComputed);
   }
+  if (identity) print_identity_table(e, *data, *identity);
 
   if (!cli.json_path.empty()) {
     std::ofstream out(cli.json_path);
-    out << report_json(cli, e, *data, loaded.metadata, degradation, fid.get()).dump(2) << '\n';
+    out << report_json(cli, e, *data, loaded.metadata, degradation, fid.get(), identity.get()).dump(2) << '\n';
     if (!out) throw std::runtime_error("cannot write " + cli.json_path);
     std::printf("facesr-eval: wrote %s\n", cli.json_path.c_str());
   }
@@ -258,7 +348,7 @@ int run(const EvalCli& cli) {
 int main(int argc, char** argv) {
   CLI::App app{"Evaluate a facesr generator on a dataset split: PSNR (RGB) and SSIM (Wang et al. 2004, on Y) "
                "of the model and of bicubic x8, with a fixed motion-blur degradation per face (the trainer's "
-               "validation protocol); FID with --inception."};
+               "validation protocol); FID with --inception; identity with --identity."};
   app.footer(std::string("With --inception: ") + kFidMethod + ". FID over fewer than 2048 faces is biased upward and "
              "noisy: compare only figures computed on the same faces.\n");
   EvalCli cli;
@@ -285,6 +375,10 @@ int main(int argc, char** argv) {
   app.add_option("--inception", cli.inception,
                  "pytorch-fid's Inception-V3 weights pt_inception-2015-12-05-6726825d.pth: also compute FID "
                  "(model and bicubic against the ground truth)");
+  app.add_option("--identity", cli.identity,
+                 "face descriptor weights (face-api's face_recognition_model manifest, or its folder; "
+                 "scripts/fetch-identity-model.sh puts them in " + facesr::default_face_descriptor_path() +
+                 "): also report whether the model's and bicubic's faces stay the same person");
   CLI11_PARSE(app, argc, argv);
   try {
     return run(cli);
