@@ -284,6 +284,8 @@ TEST(Eval, IdentityWithTheFaceDescriptor) {
   EXPECT_NEAR(id["cosine"].get<double>(), id["bicubic_cosine"].get<double>(), 1e-4);
   EXPECT_NEAR(id["distance"].get<double>(), id["bicubic_distance"].get<double>(), 1e-3);
   EXPECT_EQ(id["verified"], id["bicubic_verified"]);
+  EXPECT_EQ(id["identified"], id["bicubic_identified"]);
+  EXPECT_GT(id["bicubic_identified"].get<double>(), 0.5) << "dlib's johns at 8x bicubic are mostly still themselves";
   ASSERT_EQ(j["images"].size(), val.size());
   for (const auto& row : j["images"]) {
     const double cosine = row["bicubic_identity_cosine"], distance = row["bicubic_identity_distance"];
