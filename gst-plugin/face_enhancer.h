@@ -98,7 +98,7 @@ class FaceEnhancer {
   std::vector<const Track*> find_faces(const FramePlanes& source, const std::vector<Detection>& upstream,
                                        const FrameSettings& settings, std::vector<SkippedFace>* skipped);
   // temporal_smoothing: blends the track's previous result, moved by the shift between the two
-  // frames' crops, into `result` (crop: this frame's 32x32 RGB input).
+  // frames' crops, into `result` where the two agree (crop: this frame's 32x32 RGB input).
   void smooth(int track_id, const cv::Mat& crop, cv::Mat& result, double weight);
   const CropRule& crop_rule() const;  // the model's rule for this detector's boxes
 

@@ -337,7 +337,8 @@ gst_facesr_install_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_TEMPORAL_SMOOTHING,
       g_param_spec_double ("temporal-smoothing", "Temporal smoothing",
           "Weight of a tracked face's previous result, moved to where the face now is, blended into "
-          "its current one (0 = none): steadier faces, at the cost of some lag when they change",
+          "its current one where the two agree (less where they differ, none beyond ~25 levels); "
+          "0 = none. Steadier faces; higher values lag more when a face changes",
           0.0, 1.0, DEFAULT_TEMPORAL_SMOOTHING, rw_live));
   g_object_class_install_property (gobject_class, PROP_NOISE,
       g_param_spec_double ("noise", "Noise",

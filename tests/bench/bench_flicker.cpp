@@ -13,7 +13,8 @@
 // levels) is the pair's flicker: what changed that motion does not explain. The same for the input
 // frames (noise, blur) and the clean frames (what is left: sub-pixel motion, zoom). Reported per set: mean flicker of the element's output,
 // of the input, of the clean clip, and the ratio output / input (<= 1: the element flickers no more
-// than leaving the faces alone). --strip: the longest track's first 12 pairs as a picture, rows
+// than leaving the faces alone); with the clean clip also each set's distance to it (frame t against
+// clean frame t, same boxes: what a smoothing that lags or ghosts costs). --strip: the longest track's first 12 pairs as a picture, rows
 // input | output of the first set | output of the last set | clean.
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
@@ -196,6 +197,14 @@ double mean_flicker(const std::vector<cv::Mat>& frames, const std::vector<Pair>&
   return pairs.empty() ? 0 : sum / pairs.size();
 }
 
+// Mean over the pairs of |frame t (box) - clean frame t (box)|: how far the faces are from the clean
+// source (a smoothing that lags behind the face or ghosts shows here, not as flicker).
+double mean_error(const std::vector<cv::Mat>& frames, const std::vector<cv::Mat>& clean, const std::vector<Pair>& pairs) {
+  double sum = 0;
+  for (const Pair& p : pairs) sum += mad(moved(frames[p.frame], p.box, {0, 0}), moved(clean[p.frame], p.box, {0, 0}));
+  return pairs.empty() ? 0 : sum / pairs.size();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -228,9 +237,12 @@ int main(int argc, char** argv) {
   }
   std::printf("flicker: mean |frame t - frame t-1, motion-aligned| over each enhanced face box (RGB levels), %zu "
               "frames\n", input.size());
-  std::printf("| %-40s | %6s | %7s | %7s | %7s | %-17s |\n", "element properties", "pairs", "output", "input",
-              "clean", "output / input");
-  std::printf("|------------------------------------------|-------:|--------:|--------:|--------:|-------------------|\n");
+  if (!clean.empty())
+    std::printf("error: mean |frame t - clean frame t| over the same boxes (RGB levels): how far from the clean source\n");
+  std::printf("| %-40s | %6s | %7s | %7s | %7s | %-14s | %9s | %9s |\n", "element properties", "pairs", "output", "input",
+              "clean", "output / input", "out error", "in error");
+  std::printf("|------------------------------------------|-------:|--------:|--------:|--------:|---------------:|"
+              "----------:|----------:|\n");
   std::vector<Run> runs;
   for (const std::string& props : props_sets) {
     Run run = run_element(input, model, props);
@@ -241,10 +253,14 @@ int main(int argc, char** argv) {
     }
     const std::vector<Pair> pairs = pairs_of(run, clean.empty() ? input : clean);
     const double out = mean_flicker(run.frames, pairs), in = mean_flicker(input, pairs);
-    char clean_text[32] = "-";
-    if (!clean.empty()) std::snprintf(clean_text, sizeof clean_text, "%.2f", mean_flicker(clean, pairs));
-    std::printf("| %-40s | %6zu | %7.2f | %7.2f | %7s | %-17.2f |\n", props.empty() ? "(defaults)" : props.c_str(),
-                pairs.size(), out, in, clean_text, in > 0 ? out / in : 0.0);
+    char clean_text[32] = "-", out_error[32] = "-", in_error[32] = "-";
+    if (!clean.empty()) {
+      std::snprintf(clean_text, sizeof clean_text, "%.2f", mean_flicker(clean, pairs));
+      std::snprintf(out_error, sizeof out_error, "%.2f", mean_error(run.frames, clean, pairs));
+      std::snprintf(in_error, sizeof in_error, "%.2f", mean_error(input, clean, pairs));
+    }
+    std::printf("| %-40s | %6zu | %7.2f | %7.2f | %7s | %14.3f | %9s | %9s |\n", props.empty() ? "(defaults)" : props.c_str(),
+                pairs.size(), out, in, clean_text, in > 0 ? out / in : 0.0, out_error, in_error);
     runs.push_back(std::move(run));
   }
 

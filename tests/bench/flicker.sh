@@ -23,6 +23,6 @@ clip=(--width 854 --height 480 --fps 25 --seconds 3 --face-width 20 --pan 0.05 -
 export GST_PLUGIN_PATH=$root/$build/gst-plugin GST_REGISTRY=$root/$build/tests/bench/registry-flicker.bin
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 "$build/tests/bench/bench-flicker" --input "$out/input.bgrx" --clean "$out/clean.bgrx" --width 854 --height 480 \
-  --model "$model" --props "" --props "temporal-smoothing=0.3" --props "temporal-smoothing=0.5" \
+  --model "$model" --props "" --props "temporal-smoothing=0.2" --props "temporal-smoothing=0.7" \
   --props "temporal-smoothing=0.7" --props "temporal-smoothing=0" --strip "$out/strip.png" | tee "$out/flicker.txt"
 rm -f "$out/input.bgrx" "$out/clean.bgrx"
