@@ -24,5 +24,5 @@ export GST_PLUGIN_PATH=$root/$build/gst-plugin GST_REGISTRY=$root/$build/tests/b
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 "$build/tests/bench/bench-flicker" --input "$out/input.bgrx" --clean "$out/clean.bgrx" --width 854 --height 480 \
   --model "$model" --props "" --props "temporal-smoothing=0.2" --props "temporal-smoothing=0.7" \
-  --props "temporal-smoothing=0.7" --props "temporal-smoothing=0" --strip "$out/strip.png" | tee "$out/flicker.txt"
+  --props "temporal-smoothing=0" --strip "$out/strip.png" | tee "$out/flicker.txt"
 rm -f "$out/input.bgrx" "$out/clean.bgrx"
