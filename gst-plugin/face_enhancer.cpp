@@ -15,11 +15,14 @@ namespace {
 constexpr double kMinCorrelation = 0.2;
 constexpr double kMaxShift = 4.0;
 // ... and per pixel with the weight temporal-smoothing x exp(-(d / kSmoothingAgreement)^2), d the
-// luma difference of the two results in 8-bit levels: full where they agree, ~1/3 at 12 levels,
-// ~0 beyond 25. bench-flicker (tests/bench/flicker.sh), demo clip, 20 px faces: a single weight of
-// 0.2 for every pixel gave flicker 1.02x the input's at 3.40 levels from the clean source; gated,
-// 0.5 gives 0.985x at 3.35 (12 levels; 20 levels: 0.984x at 3.37 with 0.4, 0.978x at 3.54 with 0.6).
+// luma difference of the two results in 8-bit levels, Gaussian-blurred (sigma kSmoothingAgreementBlur
+// result pixels, half a crop pixel): full where they agree, ~1/3 at 12 levels, ~0 beyond 25.
+// bench-flicker (tests/bench/flicker.sh), 20 px faces, flicker vs the input's / distance to the
+// clean clip, at output-scale 1 and 2: one weight of 0.2 for every pixel: 1.015 / 3.40 at 1; gated
+// per pixel without the blur, 0.5: 0.985 / 3.35 at 1, 1.084 / 4.56 at 2; blurred by 4: 0.969 / 3.36,
+// 1.044 / 4.49; by 8: 0.959 / 3.46 (farther from the clean clip than no smoothing, 3.42), 1.024 / 4.43.
 constexpr double kSmoothingAgreement = 12.0;
+constexpr double kSmoothingAgreementBlur = 4.0;
 
 CropRegion scaled(const CropRegion& r, int scale) { return {r.x * scale, r.y * scale, r.side * scale}; }
 FaceBox scaled(const FaceBox& b, int scale) { return {b.x * scale, b.y * scale, b.width * scale, b.height * scale}; }
@@ -132,10 +135,13 @@ void FaceEnhancer::smooth(int track_id, const cv::Mat& crop, cv::Mat& result, do
       cv::warpAffine(previous->second.result, aligned, move, now.result.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
       // Per pixel: the full weight where the two results agree to within noise, less where they
       // differ (the face changed: a blink, a turn), so that smoothing steadies what the network
-      // invents anew from each noisy input without dragging real change behind.
+      // invents anew from each noisy input without dragging real change behind. The difference is
+      // low-passed first: invented detail that differs pixel by pixel averages out, a real change
+      // does not.
       cv::Mat difference, gray, w, w3;
-      cv::absdiff(now.result, aligned, difference);
+      cv::subtract(now.result, aligned, difference);
       cv::cvtColor(difference, gray, cv::COLOR_RGB2GRAY);
+      cv::GaussianBlur(gray, gray, cv::Size(), kSmoothingAgreementBlur);
       cv::multiply(gray, gray, gray, -1.0 / (kSmoothingAgreement * kSmoothingAgreement));
       cv::exp(gray, w);
       cv::cvtColor(w * weight, w3, cv::COLOR_GRAY2RGB);

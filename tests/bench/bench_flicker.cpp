@@ -13,7 +13,8 @@
 // levels) is the pair's flicker: what changed that motion does not explain. The same for the input
 // frames (noise, blur) and the clean frames (what is left: sub-pixel motion, zoom). Reported per set: mean flicker of the element's output,
 // of the input, of the clean clip, and the ratio output / input (<= 1: the element flickers no more
-// than leaving the faces alone); with the clean clip also each set's distance to it (frame t against
+// than leaving the faces alone; with --output-scale above 1, "input" is the element's own bicubic
+// resize, enabled=false, of the input and of the clean clip); with the clean clip also each set's distance to it (frame t against
 // clean frame t, same boxes: what a smoothing that lags or ghosts costs). --strip: the longest track's first 12 pairs as a picture, rows
 // input | output of the first set | output of the last set | clean.
 #include <gst/app/gstappsink.h>
@@ -63,7 +64,7 @@ std::vector<cv::Mat> read_clip(const std::string& path, int width, int height) {
 }
 
 // One output frame and the faces the element says it enhanced on it; unrefs the sample.
-void take(Run& run, GstSample* sample, cv::Size size) {
+void take(Run& run, GstSample* sample, cv::Size size) {  // size: the output frame's
   GstBuffer* out = gst_sample_get_buffer(sample);
   cv::Mat frame(size, CV_8UC4);
   gst_buffer_extract(out, 0, frame.data, frame.total() * 4);
@@ -83,10 +84,11 @@ void take(Run& run, GstSample* sample, cv::Size size) {
   gst_sample_unref(sample);
 }
 
-Run run_element(const std::vector<cv::Mat>& input, const std::string& model, const std::string& props) {
+Run run_element(const std::vector<cv::Mat>& input, const std::string& model, const std::string& props, int scale) {
+  const cv::Size out_size(input[0].cols * scale, input[0].rows * scale);
   Run run;
-  const std::string description = "appsrc name=src ! facesr name=f model=\"" + model + "\" " + props +
-                                  " ! appsink name=sink sync=false";
+  const std::string description = "appsrc name=src ! facesr name=f model=\"" + model + "\" output-scale=" +
+                                  std::to_string(scale) + " " + props + " ! appsink name=sink sync=false";
   GError* err = nullptr;
   GstElement* pipeline = gst_parse_launch(description.c_str(), &err);
   if (pipeline == nullptr || err != nullptr) {
@@ -112,10 +114,10 @@ Run run_element(const std::vector<cv::Mat>& input, const std::string& model, con
     GST_BUFFER_DURATION(b) = GST_SECOND / 25;
     gst_app_src_push_buffer(GST_APP_SRC(src), b);
     // Pull as we go: the sink holds the frames we have not read yet.
-    while (GstSample* sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 0)) take(run, sample, input[0].size());
+    while (GstSample* sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 0)) take(run, sample, out_size);
   }
   gst_app_src_end_of_stream(GST_APP_SRC(src));
-  while (GstSample* sample = gst_app_sink_pull_sample(GST_APP_SINK(sink))) take(run, sample, input[0].size());
+  while (GstSample* sample = gst_app_sink_pull_sample(GST_APP_SINK(sink))) take(run, sample, out_size);
   GstBus* bus = gst_element_get_bus(pipeline);
   if (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
     gst_message_parse_error(msg, &err, nullptr);
@@ -211,7 +213,7 @@ int main(int argc, char** argv) {
   gst_init(&argc, &argv);
   CLI::App app{"Frame-to-frame flicker of the element's enhanced faces vs the input and the clean clip"};
   std::string input_path, clean_path, model, strip_path;
-  int width = 854, height = 480;
+  int width = 854, height = 480, scale = 1;
   std::vector<std::string> props_sets;
   app.add_option("--input", input_path, "the clip the element sees: raw BGRx frames, rows packed")->required();
   app.add_option("--clean", clean_path, "the same clip without noise and motion blur (optional)");
@@ -220,6 +222,10 @@ int main(int argc, char** argv) {
   app.add_option("--model", model, "facesr model")->required();
   app.add_option("--props", props_sets, "element properties, one set per run (\"\" = defaults)");
   app.add_option("--strip", strip_path, "PNG of the longest track's first pairs");
+  app.add_option("--output-scale", scale,
+                 "the element's output-scale for every set; above 1 the input and clean columns are those clips "
+                 "through the element with enabled=false (its bicubic resize)")
+      ->check(CLI::IsMember({1, 2, 4, 8}));
   CLI11_PARSE(app, argc, argv);
   if (props_sets.empty()) props_sets = {""};
 
@@ -235,29 +241,45 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench-flicker: --clean has %zu frames, --input %zu\n", clean.size(), input.size());
     return 2;
   }
+  // What leaving the faces alone gives at this scale (the input itself at 1; the element's bicubic
+  // resize above), and the clean clip at this scale: what the outputs are compared with.
+  std::vector<cv::Mat> base = input, clean_base = clean;
+  if (scale > 1) {
+    for (auto* clip : {&base, &clean_base}) {
+      if (clip->empty()) continue;
+      Run resized = run_element(*clip, model, "enabled=false", scale);
+      if (!resized.error.empty()) {
+        std::fprintf(stderr, "bench-flicker: enabled=false output-scale=%d: %s\n", scale, resized.error.c_str());
+        return 2;
+      }
+      *clip = std::move(resized.frames);
+    }
+  }
+  const char* left_alone = scale > 1 ? "bicubic" : "input";
   std::printf("flicker: mean |frame t - frame t-1, motion-aligned| over each enhanced face box (RGB levels), %zu "
-              "frames\n", input.size());
+              "frames, output-scale %d%s\n", input.size(), scale,
+              scale > 1 ? " (bicubic: the input through the element with enabled=false)" : "");
   if (!clean.empty())
     std::printf("error: mean |frame t - clean frame t| over the same boxes (RGB levels): how far from the clean source\n");
-  std::printf("| %-40s | %6s | %7s | %7s | %7s | %-14s | %9s | %9s |\n", "element properties", "pairs", "output", "input",
-              "clean", "output / input", "out error", "in error");
+  std::printf("| %-40s | %6s | %7s | %7s | %7s | %-14s | %9s | %9s |\n", "element properties", "pairs", "output", left_alone,
+              "clean", scale > 1 ? "out / bicubic" : "output / input", "out error", scale > 1 ? "bic error" : "in error");
   std::printf("|------------------------------------------|-------:|--------:|--------:|--------:|---------------:|"
               "----------:|----------:|\n");
   std::vector<Run> runs;
   for (const std::string& props : props_sets) {
-    Run run = run_element(input, model, props);
+    Run run = run_element(input, model, props, scale);
     if (!run.error.empty()) {
       std::printf("| %-40s | failed: %s\n", props.empty() ? "(defaults)" : props.c_str(), run.error.c_str());
       runs.push_back(std::move(run));
       continue;
     }
-    const std::vector<Pair> pairs = pairs_of(run, clean.empty() ? input : clean);
-    const double out = mean_flicker(run.frames, pairs), in = mean_flicker(input, pairs);
+    const std::vector<Pair> pairs = pairs_of(run, clean_base.empty() ? base : clean_base);
+    const double out = mean_flicker(run.frames, pairs), in = mean_flicker(base, pairs);
     char clean_text[32] = "-", out_error[32] = "-", in_error[32] = "-";
     if (!clean.empty()) {
-      std::snprintf(clean_text, sizeof clean_text, "%.2f", mean_flicker(clean, pairs));
-      std::snprintf(out_error, sizeof out_error, "%.2f", mean_error(run.frames, clean, pairs));
-      std::snprintf(in_error, sizeof in_error, "%.2f", mean_error(input, clean, pairs));
+      std::snprintf(clean_text, sizeof clean_text, "%.2f", mean_flicker(clean_base, pairs));
+      std::snprintf(out_error, sizeof out_error, "%.2f", mean_error(run.frames, clean_base, pairs));
+      std::snprintf(in_error, sizeof in_error, "%.2f", mean_error(base, clean_base, pairs));
     }
     std::printf("| %-40s | %6zu | %7.2f | %7.2f | %7s | %14.3f | %9s | %9s |\n", props.empty() ? "(defaults)" : props.c_str(),
                 pairs.size(), out, in, clean_text, in > 0 ? out / in : 0.0, out_error, in_error);
@@ -266,7 +288,7 @@ int main(int argc, char** argv) {
 
   if (!strip_path.empty() && !runs.empty() && runs.front().error.empty()) {
     // The longest track of the first run; its pairs' "after" patches, in frame order.
-    const std::vector<Pair> pairs = pairs_of(runs.front(), clean.empty() ? input : clean);
+    const std::vector<Pair> pairs = pairs_of(runs.front(), clean_base.empty() ? base : clean_base);
     std::map<int, std::vector<Pair>> by_track;
     for (const Pair& p : pairs) by_track[p.track].push_back(p);
     const std::vector<Pair>* longest = nullptr;
@@ -275,9 +297,9 @@ int main(int argc, char** argv) {
     if (longest) {
       const int n = std::min<int>(12, static_cast<int>(longest->size()));
       const int cell = 72;
-      std::vector<const std::vector<cv::Mat>*> rows = {&input, &runs.front().frames};
+      std::vector<const std::vector<cv::Mat>*> rows = {&base, &runs.front().frames};
       if (runs.size() > 1 && runs.back().error.empty()) rows.push_back(&runs.back().frames);
-      if (!clean.empty()) rows.push_back(&clean);
+      if (!clean_base.empty()) rows.push_back(&clean_base);
       cv::Mat strip(cell * static_cast<int>(rows.size()), cell * n, CV_8UC3, cv::Scalar(0, 0, 0));
       for (std::size_t r = 0; r < rows.size(); ++r)
         for (int i = 0; i < n; ++i) {

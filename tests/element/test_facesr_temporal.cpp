@@ -108,7 +108,7 @@ TEST_F(Temporal, SmoothingKeepsChangeAndSteadiesNoise) {
   const double smoothed = face_mad(second_output("temporal-smoothing=0.5", 0, 0, a, noisy), clean);
   std::printf("noise (sigma 6) on frame 2: result %.2f levels from the noiseless one unsmoothed, %.2f smoothed\n",
               plain, smoothed);
-  // Measured 2026-11-30: 4.23 -> 3.77 (the network turns much of the noise into differences beyond
+  // Measured 2026-11-30: 4.23 -> 3.70 (the network turns much of the noise into differences beyond
   // the agreement band, which are left alone).
   EXPECT_LT(smoothed, 0.95 * plain) << "smoothing no longer steadies noise";
 }
