@@ -198,11 +198,11 @@ TEST(FaceDescriptor, SeparatesDlibsJohns) {
 
   const int64_t inner = 128, margin = (150 - inner) / 2;  // 85 %
   const auto tight = net->forward(rgb.slice(2, margin, margin + inner).slice(3, margin, margin + inner) / 127.5 - 1);
-  const auto facesr = separation(tight);
+  const auto framed = separation(tight);
   std::printf("johns framed as facesr-eval's crops: same person < 0.6 in %d of %d pairs, different people >= 0.6 "
-              "in %d of %d\n", facesr[0], facesr[1], facesr[2], facesr[3]);
-  EXPECT_GE(facesr[0], facesr[1] * 90 / 100);
-  EXPECT_GE(facesr[2], facesr[3] * 95 / 100);
+              "in %d of %d\n", framed[0], framed[1], framed[2], framed[3]);
+  EXPECT_GE(framed[0], framed[1] * 90 / 100);
+  EXPECT_GE(framed[2], framed[3] * 95 / 100);
 }
 
 // facesr-eval's input: 256x256 crops in [-1, 1] are rounded to 8 bits and resized; a 150x150 image
