@@ -43,6 +43,25 @@ const std::vector<ResidualSpec>& residual_specs() {
   return specs;
 }
 
+// Every conv layer of the network in order (face-api's names): name, input and output channels, kernel.
+struct ConvSpec {
+  std::string name;
+  int64_t in, out, kernel;
+};
+const std::vector<ConvSpec>& conv_specs() {
+  static const std::vector<ConvSpec> specs = [] {
+    std::vector<ConvSpec> v = {{"conv32_down", 3, 32, 7}};
+    int64_t in = 32;
+    for (const auto& r : residual_specs()) {
+      v.push_back({std::string(r.name) + "/conv1", in, r.channels, 3});
+      v.push_back({std::string(r.name) + "/conv2", r.channels, r.channels, 3});
+      in = r.channels;
+    }
+    return v;
+  }();
+  return specs;
+}
+
 [[noreturn]] void fail(const std::string& file, const std::string& what) {
   throw WeightsError(file + ": " + what + " (expected " + kHowToGet + ")");
 }
@@ -65,41 +84,27 @@ FaceDescriptorNetImpl::FaceDescriptorNetImpl() {
   // Parameters are registered under face-api's names ('/' -> '_': LibTorch names cannot hold '.' or
   // '/'), so that named_parameters() says what each is; their values come from
   // load_face_descriptor_weights.
-  auto add_layer = [&](const std::string& name, int64_t in, int64_t out, int64_t k) {
-    std::string key = name;
+  for (const auto& c : conv_specs()) {
+    std::string key = c.name;
     for (auto& ch : key)
       if (ch == '/') ch = '_';
-    ConvLayer c;
-    c.weight = register_parameter(key + "_conv_filters", torch::zeros({out, in, k, k}), false);
-    c.bias = register_parameter(key + "_conv_bias", torch::zeros({out}), false);
-    c.scale = register_parameter(key + "_scale_weights", torch::ones({out}), false);
-    c.shift = register_parameter(key + "_scale_biases", torch::zeros({out}), false);
-    layers_.emplace_back(name, c);
-  };
-  add_layer("conv32_down", 3, 32, 7);
-  int64_t in = 32;
-  for (const auto& r : residual_specs()) {
-    add_layer(std::string(r.name) + "/conv1", in, r.channels, 3);
-    add_layer(std::string(r.name) + "/conv2", r.channels, r.channels, 3);
-    in = r.channels;
+    ConvLayer layer;
+    layer.weight = register_parameter(key + "_conv_filters", torch::zeros({c.out, c.in, c.kernel, c.kernel}), false);
+    layer.bias = register_parameter(key + "_conv_bias", torch::zeros({c.out}), false);
+    layer.scale = register_parameter(key + "_scale_weights", torch::ones({c.out}), false);
+    layer.shift = register_parameter(key + "_scale_biases", torch::zeros({c.out}), false);
+    layers_.emplace_back(c.name, layer);
   }
   fc_ = register_parameter("fc", torch::zeros({256, kFaceDescriptorSize}), false);
 }
 
 std::vector<std::pair<std::string, std::vector<int64_t>>> FaceDescriptorNetImpl::expected_tensors() {
   std::vector<std::pair<std::string, std::vector<int64_t>>> out;
-  auto add = [&](const std::string& name, int64_t in, int64_t channels, int64_t k) {
-    out.push_back({name + "/conv/filters", {k, k, in, channels}});
-    out.push_back({name + "/conv/bias", {channels}});
-    out.push_back({name + "/scale/weights", {channels}});
-    out.push_back({name + "/scale/biases", {channels}});
-  };
-  add("conv32_down", 3, 32, 7);
-  int64_t in = 32;
-  for (const auto& r : residual_specs()) {
-    add(std::string(r.name) + "/conv1", in, r.channels, 3);
-    add(std::string(r.name) + "/conv2", r.channels, r.channels, 3);
-    in = r.channels;
+  for (const auto& c : conv_specs()) {  // TF.js layout: filters H x W x in x out
+    out.push_back({c.name + "/conv/filters", {c.kernel, c.kernel, c.in, c.out}});
+    out.push_back({c.name + "/conv/bias", {c.out}});
+    out.push_back({c.name + "/scale/weights", {c.out}});
+    out.push_back({c.name + "/scale/biases", {c.out}});
   }
   out.push_back({"fc", {256, kFaceDescriptorSize}});
   return out;
