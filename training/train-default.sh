@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Rebuilds model/weights/facesr-default.safetensors from scratch, reproducibly (issues 6 and 16):
+# Rebuilds model/weights/facesr-default.safetensors (or, with `quality`, facesr-quality.safetensors)
+# from scratch, reproducibly (issues 6 and 16):
 #   1. data: shared/data/celeba-aligned (8,593 aligned CelebA faces, 256x256; non-commercial terms:
 #      shared/data/SOURCES.md) packed by facesr-prepare --aligned: the JPEG files as they are, masks
 #      from 68 landmarks, the crop rule measured against the HOG and Haar detectors' boxes, 5 % of the
@@ -9,13 +10,17 @@
 #      learning rate 2e-4 falling linearly over the last 3,000 (about 70 minutes of 2 idle cores);
 #      stage 2, on to 14,000 steps with CCTV-like inputs too (sensor noise on 30 % of the 32x32
 #      inputs, JPEG on 30 %), the rate restarting at 1e-4 and falling to 0 over those 6,000 steps
-#      (about 70 minutes more). Each resumes from the checkpoint: run the script again after a stop;
-#   3. export as F16 to model/weights/facesr-default.safetensors and evaluate it, fixed-seed protocol,
+#      (about 70 minutes more). Each resumes from the checkpoint: run the script again after a stop.
+#      `quality`: ngf 16 in out/runs/quality (2.6x the time per face; 10.7 M parameters), the same
+#      data and losses: stage 1 to step 3,031 at 2e-4 on sharp-input degradations, stage 2 to 8,000
+#      with the CCTV-like inputs, the rate falling linearly to 0 over those 4,969 steps (about 3 hours
+#      of 2 idle cores in all);
+#   3. export as F16 to model/weights/facesr-<variant>.safetensors and evaluate it, fixed-seed protocol,
 #      on the CelebA validation faces and on the 12 validation faces of the packaged photos (other
 #      people, other cameras; prepared with the model's crop rule): eval-celeba.json,
 #      eval-packaged.json, the sheets, curve.png.
 #
-# usage: training/train-default.sh   (BUILD_DIR picks the build)
+# usage: training/train-default.sh [default|quality]   (BUILD_DIR picks the build)
 # Environment: CELEBA_DIR (default ../shared/data/celeba-aligned), THREADS (default: all cores);
 # OMP_WAIT_POLICY defaults to PASSIVE: with the default (spinning) OpenMP threads a step was 10x slower
 # while anything else ran on the 2 cores.
@@ -25,8 +30,10 @@ cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
 celeba_dir=${CELEBA_DIR:-../shared/data/celeba-aligned}
 data_dir=out/data
-run_dir=out/runs/default
+variant=${1:-default}
 die() { echo "train-default: $*" >&2; exit 1; }
+[[ $variant == default || $variant == quality ]] || die "unknown model '$variant' (expected default or quality)"
+run_dir=out/runs/$variant
 
 scripts/install-deps.sh
 [[ -f "$build_dir/build.ninja" ]] || meson setup "$build_dir"
@@ -44,10 +51,18 @@ if [[ ! -f $dataset ]]; then
 fi
 
 # ---- training -------------------------------------------------------------------------------
-common=(--data "$dataset" --out "$run_dir" --ngf 8 --ndf 32 --residual --ablation model2 --augment full
+case $variant in
+  default)
+    ngf=8 stage1_steps=8000
+    stage1=(--lr 2e-4 --lr-decay-steps 3000 --phase1-steps 8000 --seed 1)
+    stage2=(--lr 1e-4 --lr-decay-steps 6000 --steps 14000 --phase1-steps 14000 --seed 2 --sensor-noise 0.3 --jpeg 0.3) ;;
+  quality)
+    ngf=16 stage1_steps=3031
+    stage1=(--lr 2e-4 --lr-decay-steps 0 --phase1-steps 8000 --seed 1)
+    stage2=(--lr 2e-4 --lr-decay-steps 4900 --steps 8000 --phase1-steps 8000 --seed 3 --sensor-noise 0.3 --jpeg 0.3) ;;
+esac
+common=(--data "$dataset" --out "$run_dir" --ngf $ngf --ndf 32 --residual --ablation model2 --augment full
         --batch 8 --checkpoint-every 250 --validate-every 1000 --sample-every 1000 --threads "${THREADS:-0}" --quiet)
-stage1=(--lr 2e-4 --lr-decay-steps 3000 --steps 8000 --phase1-steps 8000 --seed 1)
-stage2=(--lr 1e-4 --lr-decay-steps 6000 --steps 14000 --phase1-steps 14000 --seed 2 --sensor-noise 0.3 --jpeg 0.3)
 train() {
   local resume=()
   [[ -f $run_dir/checkpoint.pt ]] && resume=(--resume)
@@ -60,11 +75,11 @@ train() {
 }
 step=0
 [[ -f $run_dir/log.csv ]] && step=$(tail -n1 "$run_dir/log.csv" | cut -d, -f1)
-[[ $step =~ ^[0-9]+$ && $step -ge 7999 ]] || train "${stage1[@]}"
+[[ $step =~ ^[0-9]+$ && $step -ge $((stage1_steps - 1)) ]] || train "${stage1[@]}" --steps $stage1_steps
 train "${stage2[@]}"
 
 # ---- export and evaluation ------------------------------------------------------------------
-model=model/weights/facesr-default.safetensors
+model=model/weights/facesr-$variant.safetensors
 "$build_dir/training/facesr-train" "${common[@]}" "${stage2[@]}" --export "$model" --export-dtype F16
 "$build_dir/training/facesr-eval" --model "$model" --data "$dataset" --split validation \
   --json "$run_dir/eval-celeba.json" --sheet "$run_dir/sheet-celeba.png"
