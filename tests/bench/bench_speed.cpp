@@ -99,11 +99,12 @@ double generator_ms(const GeneratorSetup& setup) {
 
 // One engine on 8 crops, as the element runs it (precision auto, CPU, kThreads).
 struct EngineRow {
-  EngineRow(const std::string& model, bool parallel_faces) : batch(kBatch) {
+  EngineRow(const std::string& model, bool parallel_faces, facesr::Precision precision) : batch(kBatch) {
     facesr::EngineOptions options;
     options.device = facesr::Device::Cpu;
     options.threads = kThreads;
     options.parallel_faces = parallel_faces;
+    options.precision = precision;
     engine = facesr::Engine::open(model, options);
     description = "ngf " + std::to_string(engine->metadata().architecture.ngf) + ", " + engine->device_description();
   }
@@ -334,15 +335,20 @@ int main(int argc, char** argv) {
     print_row("generator", "ngf 16 bf16 channels-last", generator_ms({true, torch::kBFloat16}), base, "ms/face", "<= 8", true);
     print_row("generator", "ngf 16 bf16 channels-last, folded + fused",
               generator_ms({true, torch::kBFloat16, UpsampleMode::PixelShuffle, true}), base, "ms/face", "<= 8", true);
-    const std::vector<std::tuple<std::string, std::string, bool>> engine_rows = {
-        {"ngf 16 via Engine, faces serial", ngf16_model, false},
-        {"ngf 16 transposed via Engine, faces serial", ngf16_transposed_model, false},
-        {"ngf 16 transposed, subpixel heads, via Engine, faces serial", ngf16_subpixel_model, false},
-        {"ngf 16 transposed, subpixel heads, via Engine", ngf16_subpixel_model, true},
-        {"default model via Engine, faces serial", default_model, false},
-        {"default model via Engine", default_model, true}};
+    // precision=auto (bf16 on AVX-512 BF16 CPUs) beside fp32 for the default model and ngf 16: whether
+    // auto's choice is the faster one on this CPU.
+    using facesr::Precision;
+    const std::vector<std::tuple<std::string, std::string, bool, Precision>> engine_rows = {
+        {"ngf 16 via Engine, faces serial", ngf16_model, false, Precision::Auto},
+        {"ngf 16 via Engine, faces serial", ngf16_model, false, Precision::Float32},
+        {"ngf 16 transposed via Engine, faces serial", ngf16_transposed_model, false, Precision::Auto},
+        {"ngf 16 transposed, subpixel heads, via Engine, faces serial", ngf16_subpixel_model, false, Precision::Auto},
+        {"ngf 16 transposed, subpixel heads, via Engine", ngf16_subpixel_model, true, Precision::Auto},
+        {"default model via Engine, faces serial", default_model, false, Precision::Auto},
+        {"default model via Engine", default_model, true, Precision::Auto},
+        {"default model via Engine", default_model, true, Precision::Float32}};
     std::vector<EngineRow> rows;
-    for (const auto& [label, path, parallel] : engine_rows) rows.emplace_back(path, parallel);
+    for (const auto& [label, path, parallel, precision] : engine_rows) rows.emplace_back(path, parallel, precision);
     const auto medians = interleaved_medians(rows, kEngineRounds, kEngineRoundSeconds);
     for (std::size_t i = 0; i < rows.size(); ++i)
       print_row("generator", std::get<0>(engine_rows[i]) + " (" + rows[i].description + ")", medians[i], base, "ms/face",
