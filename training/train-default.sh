@@ -11,7 +11,7 @@
 #      stage 2, on to 14,000 steps with CCTV-like inputs too (sensor noise on 30 % of the 32x32
 #      inputs, JPEG on 30 %), the rate restarting at 1e-4 and falling to 0 over those 6,000 steps
 #      (about 70 minutes more). Each resumes from the checkpoint: run the script again after a stop.
-#      `quality`: ngf 16 in out/runs/quality (2.6-2.9x the time per face; 10.7 M parameters), the same
+#      `quality`: ngf 16 in out/runs/quality (2.4x the time per face in fp32; 10.7 M parameters), the same
 #      data and losses: stage 1 to step 3,031 at 2e-4 on sharp-input degradations, stage 2 to 8,000
 #      with the CCTV-like inputs, the rate falling linearly to 0 over those 4,969 steps (about 3 hours
 #      of 2 idle cores in all);
