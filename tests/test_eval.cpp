@@ -6,6 +6,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -307,7 +308,7 @@ TEST(Eval, IdentityWithTheFaceDescriptor) {
   EXPECT_NEAR(random["identity"]["bicubic_distance"].get<double>(), id["bicubic_distance"].get<double>(), 1e-9);
 }
 
-// The weights the project ships (model/weights/facesr-*.safetensors), each scored by facesr-eval on
+// Every weights file the project ships (model/weights/*.safetensors), each scored by facesr-eval on
 // people they never saw: dlib's "johns" chips (the fixture's validation split, 1.5x crops; neither
 // model was trained on these photos). Broken, truncated or mistrained weights, or a change of the
 // engine or the protocol that loses the models' gain, fail here. Measured 2026-12-01: default +2.42 dB,
@@ -317,12 +318,12 @@ TEST(Eval, ShippedModelsBeatBicubicOnUnseenPeople) {
   const fs::path weights = fs::path(FACESR_SOURCE_ROOT) / "model" / "weights";
   const fs::path dir = fresh_dir("shipped");
   ASSERT_TRUE(fs::exists(weights / "facesr-default.safetensors")) << "the default model is part of the repository";
-  for (const std::string name : {"facesr-default", "facesr-quality"}) {
-    const fs::path model = weights / (name + ".safetensors");
-    if (!fs::exists(model)) {
-      std::printf("%s: not shipped, not scored\n", model.c_str());
-      continue;
-    }
+  std::vector<fs::path> models;
+  for (const auto& entry : fs::directory_iterator(weights))
+    if (entry.path().extension() == ".safetensors") models.push_back(entry.path());
+  std::sort(models.begin(), models.end());
+  for (const fs::path& model : models) {
+    const std::string name = model.stem().string();
     for (const bool cctv : {false, true}) {
       const fs::path out = dir / (name + (cctv ? "-cctv" : "") + ".json");
       const EvalRun r = run_eval("--model " + model.string() + " --data " + FACESR_TEST_DATASET +
