@@ -25,7 +25,7 @@ gst_facesr_precision_get_type (void)
   static GType type = 0;
   static const GEnumValue values[] = {
     {GST_FACESR_PRECISION_AUTO,
-        "bf16 on a CPU with AVX-512 BF16 (about 2x faster than fp32, within 0.05 dB), else fp32", "auto"},
+        "on a CPU with AVX-512 BF16 the faster of bf16 and fp32 as timed at start (within 0.05 dB of each other), else fp32", "auto"},
     {GST_FACESR_PRECISION_FP32, "32-bit float", "fp32"},
     {GST_FACESR_PRECISION_BF16, "bfloat16 layers, float32 residual base and output", "bf16"},
     {GST_FACESR_PRECISION_FP16, "float16 (CUDA only)", "fp16"},
@@ -289,7 +289,8 @@ gst_facesr_install_properties (GObjectClass * gobject_class)
           GST_TYPE_FACESR_DEVICE, DEFAULT_DEVICE, rw_ready));
   g_object_class_install_property (gobject_class, PROP_PRECISION,
       g_param_spec_enum ("precision", "Precision",
-          "Arithmetic of the network: auto (bf16 on CPUs with AVX-512 BF16, else fp32), fp32, bf16, "
+          "Arithmetic of the network: auto (on CPUs with AVX-512 BF16 whichever of bf16 and fp32 ran faster "
+          "when the element started, as its log says; else fp32), fp32, bf16, "
           "or fp16 (CUDA only; the element fails to start with fp16 on the CPU)",
           GST_TYPE_FACESR_PRECISION, DEFAULT_PRECISION, rw_ready));
   g_object_class_install_property (gobject_class, PROP_THREADS,

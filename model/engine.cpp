@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -25,6 +27,7 @@ struct Engine::Impl {
   int threads = 1;
   int max_batch = 16;
   bool parallel_faces = true;
+  std::string precision_note;  // how Auto chose, when it timed both (device_description)
   std::mutex mutex;
 
   torch::Device torch_device() const { return device == Device::Cuda ? torch::kCUDA : torch::kCPU; }
@@ -52,6 +55,9 @@ struct Engine::Impl {
   // run_batch over faces [first, first + count) in `parts` parts side by side.
   void run_parts(const ImageView* crops, const MutableImageView* results, std::size_t count,
                  const EnhanceParams& params, std::size_t first, std::size_t parts);
+  // Precision::Auto on a CPU with AVX-512 BF16: times the engine's own path in bf16 (the generator
+  // loaded now) and in fp32 (a second copy from weights_path) and keeps the faster (faster_cpu_precision).
+  void choose_cpu_precision(Engine& engine, const std::string& weights_path);
 };
 
 namespace {
@@ -148,6 +154,10 @@ std::string cpu_bf16_limit() {
 
 bool cpu_has_fast_bf16() { return cpu_bf16_limit().empty(); }
 
+Precision faster_cpu_precision(double fp32_ms_per_face, double bf16_ms_per_face) {
+  return bf16_ms_per_face * kBFloat16MinSpeedup < fp32_ms_per_face ? Precision::BFloat16 : Precision::Float32;
+}
+
 std::string to_string(Precision precision) {
   switch (precision) {
     case Precision::Auto: return "auto";
@@ -199,8 +209,10 @@ std::unique_ptr<Engine> Engine::open(const std::string& weights_path, const Engi
 #endif
                         ) + "); use device auto or cpu");
   impl.device = options.device == Device::Auto ? (have_cuda ? Device::Cuda : Device::Cpu) : options.device;
-  if (impl.precision == Precision::Auto)
-    impl.precision = impl.device == Device::Cpu && cpu_has_fast_bf16() ? Precision::BFloat16 : Precision::Float32;
+  // On a CPU with AVX-512 BF16, Auto starts in bf16 and then times fp32 against it (below).
+  const bool time_precisions =
+      impl.precision == Precision::Auto && impl.device == Device::Cpu && cpu_has_fast_bf16();
+  if (impl.precision == Precision::Auto) impl.precision = time_precisions ? Precision::BFloat16 : Precision::Float32;
   if (impl.precision == Precision::Float16 && impl.device == Device::Cpu)
     throw Error(Error::Kind::Device, "precision fp16 needs CUDA; on the CPU use auto or fp32");
   if (impl.precision == Precision::BFloat16 && impl.device == Device::Cpu && !cpu_has_fast_bf16())
@@ -221,11 +233,48 @@ std::unique_ptr<Engine> Engine::open(const std::string& weights_path, const Engi
     ImageView in{crop.data(), kCropSize, kCropSize, 3 * kCropSize};
     MutableImageView out{result.data(), kResultSize, kResultSize, 3 * kResultSize};
     engine->enhance(&in, &out, 1);
+    if (time_precisions) impl.choose_cpu_precision(*engine, weights_path);
   } catch (const c10::Error& e) {
     throw Error(Error::Kind::Device, weights_path + ": cannot run the model on " + to_string(impl.device) +
                                          " in " + to_string(impl.precision) + ": " + e.what_without_backtrace());
   }
   return engine;
+}
+
+void Engine::Impl::choose_cpu_precision(Engine& engine, const std::string& weights_path) {
+  // As the element runs a frame's faces: `threads` of them side by side (at least 2, at most a batch).
+  const std::size_t faces = std::min<std::size_t>(max_batch, std::max(2, threads));
+  std::vector<uint8_t> crops(faces * 3 * kCropSize * kCropSize), results(faces * 3 * kResultSize * kResultSize);
+  for (std::size_t i = 0; i < crops.size(); ++i) crops[i] = static_cast<uint8_t>((i * 37) % 251);  // not flat
+  std::vector<ImageView> in(faces);
+  std::vector<MutableImageView> out(faces);
+  for (std::size_t i = 0; i < faces; ++i) {
+    in[i] = {crops.data() + i * 3 * kCropSize * kCropSize, kCropSize, kCropSize, 3 * kCropSize};
+    out[i] = {results.data() + i * 3 * kResultSize * kResultSize, kResultSize, kResultSize, 3 * kResultSize};
+  }
+  Generator bf16 = generator;
+  Generator fp32 = load_generator(weights_path).generator;
+  prepare_for_inference(*fp32, torch::kCPU, torch::kFloat32);
+  auto use = [&](Precision p) {
+    precision = p;
+    generator = p == Precision::BFloat16 ? bf16 : fp32;
+  };
+  // Each precision's first call (oneDNN's kernels for these shapes) is not timed; then the best of
+  // three interleaved rounds each, so that a moment of load on a shared machine hits both alike.
+  double best[2] = {1e300, 1e300};
+  for (int round = 0; round < 4; ++round)
+    for (Precision p : {Precision::Float32, Precision::BFloat16}) {
+      use(p);
+      const auto start = std::chrono::steady_clock::now();
+      engine.enhance(in.data(), out.data(), faces);
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      if (round > 0) best[p == Precision::BFloat16] = std::min(best[p == Precision::BFloat16], ms / faces);
+    }
+  use(faster_cpu_precision(best[0], best[1]));
+  char note[160];
+  std::snprintf(note, sizeof note, "auto: %s, timed at start fp32 %.1f vs bf16 %.1f ms/face", to_string(precision).c_str(),
+                best[0], best[1]);
+  precision_note = note;
 }
 
 void Engine::Impl::run_batch(const ImageView* crops, const MutableImageView* results, std::size_t count,
@@ -305,6 +354,8 @@ std::string Engine::device_description() const {
   if (impl_->device == Device::Cuda) {
     return "CUDA GPU (" + precision + ")";
   }
+  if (!impl_->precision_note.empty())
+    return "CPU (" + std::to_string(impl_->threads) + " threads, " + impl_->precision_note + ")";
   return "CPU (" + std::to_string(impl_->threads) + " threads, " + precision + ")";
 }
 

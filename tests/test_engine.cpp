@@ -264,13 +264,52 @@ TEST(Engine, DeviceSelection) {
   EXPECT_THROW(facesr::precision_from_string("int8"), Error);
 }
 
-TEST(Engine, AutoPrecisionIsBFloat16OnlyWhereTheCpuHasIt) {
+// Auto: fp32 on a CPU without AVX-512 BF16; on one with it, whichever of the two open() timed
+// faster, by the rule of faster_cpu_precision, with the times in device_description().
+TEST(Engine, AutoPrecisionKeepsTheFasterOneAsTimed) {
   facesr::EngineOptions options;
   options.device = facesr::Device::Cpu;
+  options.threads = 2;
   auto engine = Engine::open(FACESR_TEST_MODEL, options);
-  EXPECT_EQ(engine->precision(),
-            facesr::cpu_has_fast_bf16() ? facesr::Precision::BFloat16 : facesr::Precision::Float32);
+  const std::string description = engine->device_description();
+  if (!facesr::cpu_has_fast_bf16()) {
+    EXPECT_EQ(engine->precision(), facesr::Precision::Float32);
+    EXPECT_EQ(description, "CPU (2 threads, fp32)");
+  } else {
+    double fp32_ms = 0, bf16_ms = 0;
+    char chosen[8] = {};
+    ASSERT_EQ(std::sscanf(description.c_str(), "CPU (2 threads, auto: %4[a-z0-9], timed at start fp32 %lf vs bf16 %lf ms/face)",
+                          chosen, &fp32_ms, &bf16_ms), 3)
+        << description;
+    EXPECT_GT(fp32_ms, 0);
+    EXPECT_GT(bf16_ms, 0);
+    EXPECT_EQ(engine->precision(), facesr::faster_cpu_precision(fp32_ms, bf16_ms)) << description;
+    EXPECT_EQ(std::string(chosen), facesr::to_string(engine->precision())) << description;
+    // The engine runs in what it chose: results as an explicit engine of that precision gives.
+    options.precision = engine->precision();
+    auto pinned = Engine::open(FACESR_TEST_MODEL, options);
+    std::vector<uint8_t> crop(3 * facesr::kCropSize * facesr::kCropSize);
+    for (std::size_t i = 0; i < crop.size(); ++i) crop[i] = static_cast<uint8_t>(i * 7);
+    std::vector<uint8_t> a(3 * facesr::kResultSize * facesr::kResultSize), b(a.size());
+    facesr::ImageView in{crop.data(), facesr::kCropSize, facesr::kCropSize, 3 * facesr::kCropSize};
+    facesr::MutableImageView out_a{a.data(), facesr::kResultSize, facesr::kResultSize, 3 * facesr::kResultSize};
+    facesr::MutableImageView out_b{b.data(), facesr::kResultSize, facesr::kResultSize, 3 * facesr::kResultSize};
+    engine->enhance(&in, &out_a, 1);
+    pinned->enhance(&in, &out_b, 1);
+    EXPECT_EQ(a, b);
+  }
   EXPECT_EQ(facesr::precision_from_string("auto"), facesr::Precision::Auto);
+}
+
+// The rule: bf16 only when clearly faster (as on an AMD EPYC, 1.75x); fp32 where bf16 is slower (an
+// Intel Xeon without AMX, 1.5x slower) or within kBFloat16MinSpeedup of it.
+TEST(Engine, FasterCpuPrecisionPrefersFloat32UnlessBFloat16IsClearlyFaster) {
+  using facesr::Precision;
+  EXPECT_EQ(facesr::faster_cpu_precision(17.5, 10.0), Precision::BFloat16);
+  EXPECT_EQ(facesr::faster_cpu_precision(6.8, 10.4), Precision::Float32);
+  EXPECT_EQ(facesr::faster_cpu_precision(10.0, 10.0), Precision::Float32);
+  EXPECT_EQ(facesr::faster_cpu_precision(11.0, 10.0), Precision::Float32);
+  EXPECT_EQ(facesr::faster_cpu_precision(12.0, 10.0), Precision::BFloat16);
 }
 
 // A CPU that would emulate bf16 (no AVX-512 BF16, or oneDNN held below it, as an AVX2-only CPU is

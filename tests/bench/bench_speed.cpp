@@ -335,8 +335,9 @@ int main(int argc, char** argv) {
     print_row("generator", "ngf 16 bf16 channels-last", generator_ms({true, torch::kBFloat16}), base, "ms/face", "<= 8", true);
     print_row("generator", "ngf 16 bf16 channels-last, folded + fused",
               generator_ms({true, torch::kBFloat16, UpsampleMode::PixelShuffle, true}), base, "ms/face", "<= 8", true);
-    // precision=auto (bf16 on AVX-512 BF16 CPUs) beside fp32 for the default model and ngf 16: whether
-    // auto's choice is the faster one on this CPU.
+    // precision=auto (on AVX-512 BF16 CPUs the faster of bf16 and fp32 as timed at open; the row's
+    // description gives the times) beside fp32 for the default model and ngf 16: whether auto's choice
+    // is the faster one on this CPU.
     using facesr::Precision;
     const std::vector<std::tuple<std::string, std::string, bool, Precision>> engine_rows = {
         {"ngf 16 via Engine, faces serial", ngf16_model, false, Precision::Auto},
@@ -373,8 +374,8 @@ int main(int argc, char** argv) {
   // What precision=auto is on this CPU (the element rows use it, except the fp32 baseline).
   try {
     facesr::EngineOptions options;
-    std::printf("\nelement rows: precision=auto runs %s here (%s)\n",
-                facesr::to_string(facesr::Engine::open(default_model, options)->precision()).c_str(),
+    std::printf("\nelement rows: precision=auto runs the default model on %s here (%s)\n",
+                facesr::Engine::open(default_model, options)->device_description().c_str(),
                 std::getenv("ONEDNN_MAX_CPU_ISA") ? (std::string("ONEDNN_MAX_CPU_ISA=") + std::getenv("ONEDNN_MAX_CPU_ISA")).c_str()
                                                   : "no ISA limit");
   } catch (const std::exception& e) {
