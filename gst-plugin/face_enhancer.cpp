@@ -186,7 +186,12 @@ std::vector<FaceReport> FaceEnhancer::process(const FramePlanes& source, FramePl
     in.push_back({crops_[i].data, crops_[i].cols, crops_[i].rows, crops_[i].step});
     out.push_back({results_[i].data, results_[i].cols, results_[i].rows, results_[i].step});
   }
-  if (!faces.empty()) engine_->enhance(in.data(), out.data(), faces.size(), {settings.noise, 0, nullptr});
+  if (!faces.empty()) {
+    EnhanceParams params;
+    params.noise = settings.noise;
+    params.flip_ensemble = settings.flip_ensemble;
+    engine_->enhance(in.data(), out.data(), faces.size(), params);
+  }
 
   std::map<int, Smoothed> kept;
   std::vector<FaceReport> reports;

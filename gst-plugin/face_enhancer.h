@@ -54,6 +54,7 @@ struct FrameSettings : FinderSettings {
   double temporal_smoothing = 0.0;  // [0, 1): weight of a track's previous result
   float noise = 0.0f;       // the paper's w/N strength; 0 = deterministic
   bool annotate = false;    // outline each enhanced face
+  bool flip_ensemble = false;  // EnhanceParams::flip_ensemble
   CompositeMode mode = CompositeMode::Replace;
 };
 

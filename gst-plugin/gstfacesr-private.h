@@ -30,6 +30,7 @@ GST_DEBUG_CATEGORY_EXTERN (gst_facesr_debug);
 #define DEFAULT_TEMPORAL_SMOOTHING 0.5
 #define DEFAULT_NOISE 0.0
 #define DEFAULT_ANNOTATE FALSE
+#define DEFAULT_FLIP_ENSEMBLE FALSE
 #define DEFAULT_ENABLED TRUE
 
 /* detect-interval 0 ("auto") means this with the detectors, and 1 with upstream. */
@@ -52,6 +53,7 @@ enum
   PROP_TEMPORAL_SMOOTHING,
   PROP_NOISE,
   PROP_ANNOTATE,
+  PROP_FLIP_ENSEMBLE,
   PROP_ENABLED,
 };
 
@@ -74,6 +76,7 @@ struct _GstFacesr
   gdouble temporal_smoothing;
   gdouble noise;
   gboolean annotate;
+  gboolean flip_ensemble;
   gboolean enabled;
 
   /* Streaming state: created in start(), dropped in stop(). */

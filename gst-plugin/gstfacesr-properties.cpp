@@ -185,6 +185,10 @@ gst_facesr_set_property (GObject * object, guint prop_id, const GValue * value, 
       self->annotate = g_value_get_boolean (value);
       GST_DEBUG_OBJECT (self, "annotate: %d", self->annotate);
       break;
+    case PROP_FLIP_ENSEMBLE:
+      self->flip_ensemble = g_value_get_boolean (value);
+      GST_DEBUG_OBJECT (self, "flip-ensemble: %d", self->flip_ensemble);
+      break;
     case PROP_ENABLED:
       self->enabled = g_value_get_boolean (value);
       passthrough_change = TRUE;
@@ -256,6 +260,9 @@ gst_facesr_get_property (GObject * object, guint prop_id, GValue * value, GParam
       break;
     case PROP_ANNOTATE:
       g_value_set_boolean (value, self->annotate);
+      break;
+    case PROP_FLIP_ENSEMBLE:
+      g_value_set_boolean (value, self->flip_ensemble);
       break;
     case PROP_ENABLED:
       g_value_set_boolean (value, self->enabled);
@@ -348,6 +355,11 @@ gst_facesr_install_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_ANNOTATE,
       g_param_spec_boolean ("annotate", "Annotate",
           "Outline each enhanced face in green", DEFAULT_ANNOTATE, rw_live));
+  g_object_class_install_property (gobject_class, PROP_FLIP_ENSEMBLE,
+      g_param_spec_boolean ("flip-ensemble", "Flip ensemble",
+          "Also run each face mirrored and average the two results: twice the network's time for "
+          "slightly closer faces (+0.08-0.11 dB on unseen faces); for recorded footage, not live streams",
+          DEFAULT_FLIP_ENSEMBLE, rw_live));
   g_object_class_install_property (gobject_class, PROP_ENABLED,
       g_param_spec_boolean ("enabled", "Enabled",
           "Enhance faces; when FALSE frames pass through untouched (only resized when output-scale "
@@ -376,5 +388,6 @@ gst_facesr_init_properties (GstFacesr * self)
   self->temporal_smoothing = DEFAULT_TEMPORAL_SMOOTHING;
   self->noise = DEFAULT_NOISE;
   self->annotate = DEFAULT_ANNOTATE;
+  self->flip_ensemble = DEFAULT_FLIP_ENSEMBLE;
   self->enabled = DEFAULT_ENABLED;
 }

@@ -91,6 +91,7 @@ gst_facesr_frame_options (GstFacesr * self)
   o.settings.temporal_smoothing = self->temporal_smoothing;
   o.settings.noise = (float) self->noise;
   o.settings.annotate = self->annotate;
+  o.settings.flip_ensemble = self->flip_ensemble;
   o.enabled = self->enabled;
   o.scale = self->negotiated_scale;
   o.side_by_side = self->negotiated_side_by_side;

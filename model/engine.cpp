@@ -284,7 +284,9 @@ void Engine::Impl::run_batch(const ImageView* crops, const MutableImageView* res
   auto input = crops_to_tensor(crops + first, count).to(torch_device());
   // Each batch of a split request draws its own noise (seed offset by its first face).
   NoiseSpec noise{params.noise, params.seed + first};
-  GeneratorOutput output = generator->forward(input, noise, /*sharp_only=*/params.blurred == nullptr);
+  const bool sharp_only = params.blurred == nullptr;
+  GeneratorOutput output = params.flip_ensemble ? forward_flip_ensemble(*generator, input, noise, sharp_only)
+                                                : generator->forward(input, noise, sharp_only);
   tensor_to_images(output.sharp, results + first);
   if (params.blurred != nullptr) tensor_to_images(output.blurred, params.blurred + first);
 }

@@ -248,6 +248,19 @@ void prepare_for_inference(GeneratorImpl& generator, torch::Device device, torch
   if (device.is_cpu()) to_channels_last(generator);
 }
 
+GeneratorOutput forward_flip_ensemble(GeneratorImpl& generator, const torch::Tensor& input, const NoiseSpec& noise,
+                                      bool sharp_only) {
+  GeneratorOutput a = generator.forward(input, noise, sharp_only);
+  const GeneratorOutput b = generator.forward(input.flip({3}).contiguous(input.suggest_memory_format()), noise, sharp_only);
+  auto mean = [](const torch::Tensor& x, const torch::Tensor& mirrored) {
+    return x.to(torch::kFloat32).add(mirrored.to(torch::kFloat32).flip({3})).mul_(0.5);
+  };
+  a.sharp = mean(a.sharp, b.sharp);
+  if (!sharp_only) a.blurred = mean(a.blurred, b.blurred);
+  a.lr_features = torch::Tensor();  // not meaningful for the mean
+  return a;
+}
+
 void to_channels_last(nn::Module& module) {
   torch::NoGradGuard no_grad;
   for (auto& p : module.parameters())

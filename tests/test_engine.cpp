@@ -332,6 +332,40 @@ TEST(EngineDeathTest, EmulatedBFloat16IsRefusedAndAutoPicksFloat32) {
   EXPECT_EXIT(open_as_avx2(), ::testing::ExitedWithCode(0), "bf16 on this CPU would be emulated.*use precision auto or fp32");
 }
 
+// The flip self-ensemble is the mean of a face's result and the mirror image of its mirror's result
+// (each rounded to 8 bits here, so within 1 level), on every face of a batch, and not the plain result.
+TEST(Engine, FlipEnsembleIsTheMeanOfTheFaceAndItsMirror) {
+  auto engine = open_cpu();
+  const std::size_t n = 3;
+  Faces faces(n, 7);
+  Faces mirrored(n, 7);
+  for (std::size_t i = 0; i < n; ++i)
+    for (int y = 0; y < 32; ++y)
+      for (int x = 0; x < 32; ++x)
+        for (int c = 0; c < 3; ++c)
+          mirrored.pixels[i * 32 * mirrored.stride + y * mirrored.stride + (31 - x) * 3 + c] =
+              faces.pixels[i * 32 * faces.stride + y * faces.stride + x * 3 + c];
+  Results plain(n), of_mirror(n), ensemble(n);
+  engine->enhance(faces.views.data(), plain.views.data(), n);
+  engine->enhance(mirrored.views.data(), of_mirror.views.data(), n);
+  facesr::EnhanceParams params;
+  params.flip_ensemble = true;
+  engine->enhance(faces.views.data(), ensemble.views.data(), n, params);
+  int worst = 0;
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    for (int y = 0; y < 256; ++y)
+      for (int x = 0; x < 256; ++x)
+        for (int c = 0; c < 3; ++c) {
+          const int a = plain.face(i)[(y * 256 + x) * 3 + c], b = of_mirror.face(i)[(y * 256 + 255 - x) * 3 + c];
+          const int e = ensemble.face(i)[(y * 256 + x) * 3 + c];
+          worst = std::max(worst, std::abs(2 * e - (a + b)));
+          differ += e != a;
+        }
+  EXPECT_LE(worst, 2) << "ensemble != (result + mirrored result of the mirror) / 2, in half levels";
+  EXPECT_GT(differ, 1000u) << "the ensemble gave the plain result";
+}
+
 TEST(Engine, BFloat16MatchesFloat32Closely) {
   if (!facesr::cpu_has_fast_bf16()) GTEST_SKIP() << facesr::cpu_bf16_limit() << ": the engine refuses bf16 here";
   facesr::EngineOptions options;

@@ -97,7 +97,8 @@ torch::Tensor fixed_degraded_input(const torch::Tensor& hr, const torch::Tensor&
 
 EnhancedBatch enhance_with_fixed_degradation(GeneratorImpl& generator, const Dataset& data,
                                              const std::vector<int64_t>& faces,
-                                             const DegradationOptions& options, torch::Device device) {
+                                             const DegradationOptions& options, torch::Device device,
+                                             bool flip_ensemble) {
   if (faces.empty()) throw std::invalid_argument("enhance_with_fixed_degradation: no faces");
   EvalModeScope eval_mode(generator);
   torch::NoGradGuard no_grad;
@@ -107,7 +108,7 @@ EnhancedBatch enhance_with_fixed_degradation(GeneratorImpl& generator, const Dat
   out.lr = fixed_degraded_input(out.hr, batch.mask.to(device), faces, options);
   // With bf16/fp16 weights (facesr-eval --precision) the generator runs its layers in that dtype and
   // still returns float32, as in the engine.
-  auto result = generator.forward(out.lr);
+  auto result = flip_ensemble ? forward_flip_ensemble(generator, out.lr) : generator.forward(out.lr);
   out.sharp = result.sharp;
   out.blurred = result.blurred;
   out.bicubic = bicubic_x8(out.lr);
@@ -117,14 +118,14 @@ EnhancedBatch enhance_with_fixed_degradation(GeneratorImpl& generator, const Dat
 Evaluation evaluate_faces(GeneratorImpl& generator, const Dataset& data, const std::vector<int64_t>& faces,
                           const DegradationOptions& options, torch::Device device,
                           const std::function<void(std::size_t, std::size_t)>& progress,
-                          const std::function<void(const EnhancedBatch&)>& on_batch) {
+                          const std::function<void(const EnhancedBatch&)>& on_batch, bool flip_ensemble) {
   Evaluation e;
   e.mean.face = -1;
   for (std::size_t first = 0; first < faces.size(); first += kEvaluationBatch) {
     const std::vector<int64_t> idx(faces.begin() + static_cast<std::ptrdiff_t>(first),
                                    faces.begin() + static_cast<std::ptrdiff_t>(
                                                        std::min(faces.size(), first + kEvaluationBatch)));
-    const EnhancedBatch b = enhance_with_fixed_degradation(generator, data, idx, options, device);
+    const EnhancedBatch b = enhance_with_fixed_degradation(generator, data, idx, options, device, flip_ensemble);
     const auto p = psnr(b.sharp, b.hr), s = ssim(b.sharp, b.hr);
     const auto bp = psnr(b.bicubic, b.hr), bs = ssim(b.bicubic, b.hr);
     for (std::size_t i = 0; i < idx.size(); ++i) {

@@ -56,9 +56,11 @@ struct EnhancedBatch {
 
 // Runs `generator` (on `device`) without gradients in eval mode on the given dataset faces; the
 // generator's training/eval mode is restored afterwards. No batching: pass at most a few dozen faces.
+// flip_ensemble: `sharp` is forward_flip_ensemble's (the engine's EnhanceParams::flip_ensemble).
 EnhancedBatch enhance_with_fixed_degradation(GeneratorImpl& generator, const Dataset& data,
                                              const std::vector<int64_t>& faces,
-                                             const DegradationOptions& options, torch::Device device);
+                                             const DegradationOptions& options, torch::Device device,
+                                             bool flip_ensemble = false);
 
 struct FaceScores {
   int64_t face = 0;  // index in the dataset
@@ -78,6 +80,7 @@ struct Evaluation {
 Evaluation evaluate_faces(GeneratorImpl& generator, const Dataset& data, const std::vector<int64_t>& faces,
                           const DegradationOptions& options, torch::Device device,
                           const std::function<void(std::size_t, std::size_t)>& progress = nullptr,
-                          const std::function<void(const EnhancedBatch&)>& on_batch = nullptr);
+                          const std::function<void(const EnhancedBatch&)>& on_batch = nullptr,
+                          bool flip_ensemble = false);
 
 }  // namespace facesr

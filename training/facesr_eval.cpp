@@ -153,6 +153,7 @@ struct EvalCli {
   std::string model, data, split = "test", json_path, sheet_path, device = "auto", inception, identity,
       precision = "fp32";
   int sheet_faces = 8, threads = 0;
+  bool flip_ensemble = false;
   double blur_max = facesr::DegradationOptions().max_length();
   double sensor_noise = 0.0, jpeg = 0.0;  // probabilities: the CCTV-like protocol is 1 and 1
 };
@@ -232,6 +233,7 @@ json report_json(const EvalCli& cli, const facesr::Evaluation& e, const facesr::
                             {"residual", metadata.architecture.residual},
                             {"heads", metadata.architecture.heads}}},
           {"precision", cli.precision},
+          {"flip_ensemble", cli.flip_ensemble},
           {"dataset", cli.data},
           {"split", cli.split},
           {"faces", e.faces.size()},
@@ -311,7 +313,7 @@ int run(const EvalCli& cli) {
 
   std::printf("facesr-eval: model %s (ngf %lld, depth %lld, %s) on %s, split %s: %zu faces, %s\n", cli.model.c_str(),
               static_cast<long long>(loaded.metadata.architecture.ngf),
-              static_cast<long long>(loaded.metadata.architecture.depth), cli.precision.c_str(), cli.data.c_str(), cli.split.c_str(),
+              static_cast<long long>(loaded.metadata.architecture.depth), (cli.precision + (cli.flip_ensemble ? ", flip ensemble" : "")).c_str(), cli.data.c_str(), cli.split.c_str(),
               faces.size(), device.is_cuda() ? "CUDA" : ("CPU, " + std::to_string(at::get_num_threads()) + " threads").c_str());
   std::printf("protocol: %s\n", facesr::evaluation_protocol(degradation).c_str());
   std::printf("metrics: PSNR in dB on RGB; SSIM (Wang et al. 2004) on Y (ITU-R BT.601), not on RGB\n");
@@ -338,7 +340,8 @@ int run(const EvalCli& cli) {
       if (fid) add_fid_features(*inception, b, *fid);
       if (identity) add_identity(*descriptor, b, *identity);
     };
-  const auto e = facesr::evaluate_faces(*loaded.generator, *data, faces, degradation, device, nullptr, on_batch);
+  const auto e =
+      facesr::evaluate_faces(*loaded.generator, *data, faces, degradation, device, nullptr, on_batch, cli.flip_ensemble);
   print_table(e, *data);
   if (fid) {
     finish_fid(*fid);
@@ -362,7 +365,8 @@ int run(const EvalCli& cli) {
   }
   if (!cli.sheet_path.empty()) {
     const auto sample = evenly_spaced(faces, static_cast<std::size_t>(cli.sheet_faces));
-    const auto batch = facesr::enhance_with_fixed_degradation(*loaded.generator, *data, sample, degradation, device);
+    const auto batch = facesr::enhance_with_fixed_degradation(*loaded.generator, *data, sample, degradation, device,
+                                                              cli.flip_ensemble);
     facesr::write_sample_grid(cli.sheet_path, {facesr::nearest_x8(batch.lr), batch.bicubic, batch.sharp, batch.hr});
     std::printf("facesr-eval: wrote %s (%zu faces; columns: input nearest x8 | bicubic x8 | model | ground truth)\n",
                 cli.sheet_path.c_str(), sample.size());
@@ -391,6 +395,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", cli.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--precision", cli.precision, "fp32 | bf16 | fp16 (CUDA): the engine's precisions, to check what one costs")
       ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+  app.add_flag("--flip-ensemble", cli.flip_ensemble,
+               "score the flip self-ensemble (the element's flip-ensemble=true): each face also run mirrored, "
+               "the two results averaged; twice the time");
   app.add_option("--blur-max", cli.blur_max, "longest motion-blur vector, pixels at 256x256 (as facesr-train's --blur-max)")
       ->check(CLI::Range(0.0, 128.0));
   app.add_option("--sensor-noise", cli.sensor_noise,

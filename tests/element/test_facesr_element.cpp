@@ -287,6 +287,31 @@ TEST_F(ElementTest, TemporalSmoothingBlendsOnlyWhenOn) {
   EXPECT_NE(second_frame("temporal-smoothing=0.8", true), alone) << "with smoothing the first face must show through";
 }
 
+// flip-ensemble changes the enhanced face, takes effect on the next frame while PLAYING, and off
+// again gives the plain face back exactly.
+TEST_F(ElementTest, FlipEnsembleSwitchesWhilePlaying) {
+  GstHarness* h = start("temporal-smoothing=0", "RGB", 160, 120);
+  gboolean flip = TRUE;
+  g_object_get(h->element, "flip-ensemble", &flip, nullptr);
+  EXPECT_FALSE(flip) << "off by default: it doubles the network's time";
+  auto frame = [&] {
+    GstBuffer* in = make_frame("RGB", 160, 120, 1);
+    add_faces(in, {{50, 40, 36, 36}});
+    GstBuffer* out = gst_harness_push_and_pull(h, in);
+    const auto result = bytes(out);
+    gst_buffer_unref(out);
+    return result;
+  };
+  const auto plain = frame();
+  g_object_set(h->element, "flip-ensemble", TRUE, nullptr);
+  const auto ensemble = frame();
+  g_object_set(h->element, "flip-ensemble", FALSE, nullptr);
+  const auto plain_again = frame();
+  stop();
+  EXPECT_NE(ensemble, plain);
+  EXPECT_EQ(plain_again, plain);
+}
+
 TEST_F(ElementTest, OutputScaleAndModesGiveTheRightCapsAndSizes) {
   struct Case {
     const char* props;
