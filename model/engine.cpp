@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -106,6 +108,26 @@ void tensor_to_images(const torch::Tensor& images, const MutableImageView* out) 
   for (int64_t i = 0; i < rgb8.size(0); ++i)
     for (int y = 0; y < kResultSize; ++y)
       std::memcpy(out[i].data + y * out[i].stride, src + (static_cast<std::size_t>(i) * kResultSize + y) * row, row);
+}
+
+// Precision::Auto's timed choice, kept for the process: the same weights file (path, size, time of
+// change), thread count and batch give the same answer, so an element restarted 200 times times
+// once (each timing costs 0.1-0.5 s of the start).
+struct TimedChoice {
+  Precision precision;
+  std::string note;
+};
+std::mutex timed_choices_mutex;
+std::map<std::string, TimedChoice> timed_choices;
+
+std::string timed_choice_key(const std::string& weights_path, int threads, int max_batch) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(weights_path, error);
+  if (error) return "";
+  const auto changed = std::filesystem::last_write_time(weights_path, error);
+  if (error) return "";
+  return weights_path + '|' + std::to_string(size) + '|' + std::to_string(changed.time_since_epoch().count()) + '|' +
+         std::to_string(threads) + '|' + std::to_string(max_batch);
 }
 
 Error internal(const std::string& where, const c10::Error& e) {
@@ -210,8 +232,17 @@ std::unique_ptr<Engine> Engine::open(const std::string& weights_path, const Engi
                         ) + "); use device auto or cpu");
   impl.device = options.device == Device::Auto ? (have_cuda ? Device::Cuda : Device::Cpu) : options.device;
   // On a CPU with AVX-512 BF16, Auto starts in bf16 and then times fp32 against it (below).
-  const bool time_precisions =
-      impl.precision == Precision::Auto && impl.device == Device::Cpu && cpu_has_fast_bf16();
+  bool time_precisions = impl.precision == Precision::Auto && impl.device == Device::Cpu && cpu_has_fast_bf16();
+  const std::string choice_key = time_precisions ? timed_choice_key(weights_path, impl.threads, impl.max_batch) : "";
+  if (!choice_key.empty()) {
+    std::lock_guard<std::mutex> lock(timed_choices_mutex);
+    const auto known = timed_choices.find(choice_key);
+    if (known != timed_choices.end()) {
+      impl.precision = known->second.precision;
+      impl.precision_note = known->second.note;
+      time_precisions = false;
+    }
+  }
   if (impl.precision == Precision::Auto) impl.precision = time_precisions ? Precision::BFloat16 : Precision::Float32;
   if (impl.precision == Precision::Float16 && impl.device == Device::Cpu)
     throw Error(Error::Kind::Device, "precision fp16 needs CUDA; on the CPU use auto or fp32");
@@ -233,7 +264,13 @@ std::unique_ptr<Engine> Engine::open(const std::string& weights_path, const Engi
     ImageView in{crop.data(), kCropSize, kCropSize, 3 * kCropSize};
     MutableImageView out{result.data(), kResultSize, kResultSize, 3 * kResultSize};
     engine->enhance(&in, &out, 1);
-    if (time_precisions) impl.choose_cpu_precision(*engine, weights_path);
+    if (time_precisions) {
+      impl.choose_cpu_precision(*engine, weights_path);
+      if (!choice_key.empty()) {
+        std::lock_guard<std::mutex> lock(timed_choices_mutex);
+        timed_choices[choice_key] = {impl.precision, impl.precision_note};
+      }
+    }
   } catch (const c10::Error& e) {
     throw Error(Error::Kind::Device, weights_path + ": cannot run the model on " + to_string(impl.device) +
                                          " in " + to_string(impl.precision) + ": " + e.what_without_backtrace());

@@ -46,8 +46,8 @@ enum class Device {
 
 enum class Precision {
   // On a CPU with AVX-512 BF16: whichever of bf16 and fp32 ran the model faster when open() timed
-  // both (faster_cpu_precision; device_description() gives the times). Float32 on other CPUs and
-  // on CUDA (fp16 is unmeasured there).
+  // both (faster_cpu_precision; device_description() gives the times; timed once per process for a
+  // weights file, thread count and max_batch). Float32 on other CPUs and on CUDA (fp16 is unmeasured there).
   Auto,
   Float32,
   BFloat16,  // layers in bf16, bicubic base and outputs in float32. Speed depends on the CPU: 1.75x

@@ -285,6 +285,8 @@ TEST(Engine, AutoPrecisionKeepsTheFasterOneAsTimed) {
     EXPECT_GT(bf16_ms, 0);
     EXPECT_EQ(engine->precision(), facesr::faster_cpu_precision(fp32_ms, bf16_ms)) << description;
     EXPECT_EQ(std::string(chosen), facesr::to_string(engine->precision())) << description;
+    // Timed once per process: a second engine of the same file reuses the choice, times and all.
+    EXPECT_EQ(Engine::open(FACESR_TEST_MODEL, options)->device_description(), description);
     // The engine runs in what it chose: results as an explicit engine of that precision gives.
     options.precision = engine->precision();
     auto pinned = Engine::open(FACESR_TEST_MODEL, options);
