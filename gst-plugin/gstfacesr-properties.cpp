@@ -358,7 +358,7 @@ gst_facesr_install_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_FLIP_ENSEMBLE,
       g_param_spec_boolean ("flip-ensemble", "Flip ensemble",
           "Also run each face mirrored and average the two results: twice the network's time for "
-          "slightly closer faces (+0.08-0.11 dB on unseen faces); for recorded footage, not live streams",
+          "slightly closer faces (+0.06-0.11 dB on validation faces); for recorded footage, not live streams",
           DEFAULT_FLIP_ENSEMBLE, rw_live));
   g_object_class_install_property (gobject_class, PROP_ENABLED,
       g_param_spec_boolean ("enabled", "Enabled",

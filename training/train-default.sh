@@ -13,7 +13,8 @@
 #      (about 70 minutes more). Each resumes from the checkpoint: run the script again after a stop.
 #      `quality`: ngf 16 in out/runs/quality (2.4x the time per face in fp32; 10.7 M parameters), the same
 #      data and losses: stage 1 to step 3,031 at 2e-4 on sharp-input degradations, stage 2 to 8,000
-#      with the CCTV-like inputs, the rate falling linearly to 0 over those 4,969 steps (about 3 hours
+#      with the CCTV-like inputs, the rate falling linearly to 0 over those 4,969 steps; stage 3 to
+#      12,000, the rate restarting at 1e-4 and falling to 0 over those 4,000 steps (about 4 h 45 min
 #      of 2 idle cores in all);
 #   3. export as F16 to model/weights/facesr-<variant>.safetensors and evaluate it, fixed-seed protocol,
 #      on the CelebA validation faces and on the 12 validation faces of the packaged photos (other
@@ -55,11 +56,14 @@ case $variant in
   default)
     ngf=8 stage1_steps=8000
     stage1=(--lr 2e-4 --lr-decay-steps 3000 --phase1-steps 8000 --seed 1)
-    stage2=(--lr 1e-4 --lr-decay-steps 6000 --steps 14000 --phase1-steps 14000 --seed 2 --sensor-noise 0.3 --jpeg 0.3) ;;
+    stage2=(--lr 1e-4 --lr-decay-steps 6000 --steps 14000 --phase1-steps 14000 --seed 2 --sensor-noise 0.3 --jpeg 0.3)
+    stage2_steps=14000 stage3=() ;;
   quality)
     ngf=16 stage1_steps=3031
     stage1=(--lr 2e-4 --lr-decay-steps 0 --phase1-steps 8000 --seed 1)
-    stage2=(--lr 2e-4 --lr-decay-steps 4900 --steps 8000 --phase1-steps 8000 --seed 3 --sensor-noise 0.3 --jpeg 0.3) ;;
+    stage2=(--lr 2e-4 --lr-decay-steps 4900 --steps 8000 --phase1-steps 8000 --seed 3 --sensor-noise 0.3 --jpeg 0.3)
+    stage2_steps=8000
+    stage3=(--lr 1e-4 --lr-decay-steps 4000 --steps 12000 --phase1-steps 12000 --seed 4 --sensor-noise 0.3 --jpeg 0.3) ;;
 esac
 common=(--data "$dataset" --out "$run_dir" --ngf $ngf --ndf 32 --residual --ablation model2 --augment full
         --batch 8 --checkpoint-every 250 --validate-every 1000 --sample-every 1000 --threads "${THREADS:-0}" --quiet)
@@ -76,11 +80,13 @@ train() {
 step=0
 [[ -f $run_dir/log.csv ]] && step=$(tail -n1 "$run_dir/log.csv" | cut -d, -f1)
 [[ $step =~ ^[0-9]+$ && $step -ge $((stage1_steps - 1)) ]] || train "${stage1[@]}" --steps $stage1_steps
-train "${stage2[@]}"
+[[ $step =~ ^[0-9]+$ && $step -ge $((stage2_steps - 1)) ]] || train "${stage2[@]}"
+last=("${stage2[@]}")
+if [[ ${#stage3[@]} -gt 0 ]]; then train "${stage3[@]}"; last=("${stage3[@]}"); fi
 
 # ---- export and evaluation ------------------------------------------------------------------
 model=model/weights/facesr-$variant.safetensors
-"$build_dir/training/facesr-train" "${common[@]}" "${stage2[@]}" --export "$model" --export-dtype F16
+"$build_dir/training/facesr-train" "${common[@]}" "${last[@]}" --export "$model" --export-dtype F16
 "$build_dir/training/facesr-eval" --model "$model" --data "$dataset" --split validation \
   --json "$run_dir/eval-celeba.json" --sheet "$run_dir/sheet-celeba.png"
 # The packaged photos' validation faces (the split of the earlier default model), cut by the model's
