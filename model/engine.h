@@ -122,7 +122,7 @@ class Engine {
 
   Device device() const;                   // Cpu or Cuda: what Auto resolved to
   // For logs, e.g. "CPU (2 threads, fp32)"; with Precision::Auto on an AVX-512 BF16 CPU the timing:
-  // "CPU (2 threads, auto: fp32, timed at start fp32 6.8 vs bf16 10.4 ms/face)".
+  // "CPU (2 threads, auto: bf16, timed at start fp32 14.4 vs bf16 11.4 ms/face)".
   std::string device_description() const;
   int threads() const;
   Precision precision() const;             // what Auto resolved to
