@@ -130,6 +130,22 @@ std::string timed_choice_key(const std::string& weights_path, int threads, int m
          std::to_string(threads) + '|' + std::to_string(max_batch);
 }
 
+// `count` made-up 32x32 crops (not flat) and their 256x256 results, for the warm-up and the timing.
+struct SyntheticFaces {
+  explicit SyntheticFaces(std::size_t count)
+      : crops(count * 3 * kCropSize * kCropSize), results(count * 3 * kResultSize * kResultSize) {
+    for (std::size_t i = 0; i < crops.size(); ++i) crops[i] = static_cast<uint8_t>((i * 37) % 251);
+    for (std::size_t i = 0; i < count; ++i) {
+      in.push_back({crops.data() + i * 3 * kCropSize * kCropSize, kCropSize, kCropSize, 3 * kCropSize});
+      out.push_back({results.data() + i * 3 * kResultSize * kResultSize, kResultSize, kResultSize, 3 * kResultSize});
+    }
+  }
+  void run(Engine& engine) { engine.enhance(in.data(), out.data(), in.size()); }
+  std::vector<uint8_t> crops, results;
+  std::vector<ImageView> in;
+  std::vector<MutableImageView> out;
+};
+
 Error internal(const std::string& where, const c10::Error& e) {
   return Error(Error::Kind::Internal, where + ": LibTorch error: " + e.what_without_backtrace());
 }
@@ -260,10 +276,7 @@ std::unique_ptr<Engine> Engine::open(const std::string& weights_path, const Engi
     prepare_for_inference(*impl.generator, impl.torch_device(), impl.dtype());
     // Warm-up: runs the whole path once so that a device or precision problem shows here, not on
     // the first frame, and the first real call does not pay for allocator and kernel set-up.
-    std::vector<uint8_t> crop(3 * kCropSize * kCropSize, 128), result(3 * kResultSize * kResultSize);
-    ImageView in{crop.data(), kCropSize, kCropSize, 3 * kCropSize};
-    MutableImageView out{result.data(), kResultSize, kResultSize, 3 * kResultSize};
-    engine->enhance(&in, &out, 1);
+    SyntheticFaces(1).run(*engine);
     if (time_precisions) {
       impl.choose_cpu_precision(*engine, weights_path);
       if (!choice_key.empty()) {
@@ -281,14 +294,7 @@ std::unique_ptr<Engine> Engine::open(const std::string& weights_path, const Engi
 void Engine::Impl::choose_cpu_precision(Engine& engine, const std::string& weights_path) {
   // As the element runs a frame's faces: `threads` of them side by side (at least 2, at most a batch).
   const std::size_t faces = std::min<std::size_t>(max_batch, std::max(2, threads));
-  std::vector<uint8_t> crops(faces * 3 * kCropSize * kCropSize), results(faces * 3 * kResultSize * kResultSize);
-  for (std::size_t i = 0; i < crops.size(); ++i) crops[i] = static_cast<uint8_t>((i * 37) % 251);  // not flat
-  std::vector<ImageView> in(faces);
-  std::vector<MutableImageView> out(faces);
-  for (std::size_t i = 0; i < faces; ++i) {
-    in[i] = {crops.data() + i * 3 * kCropSize * kCropSize, kCropSize, kCropSize, 3 * kCropSize};
-    out[i] = {results.data() + i * 3 * kResultSize * kResultSize, kResultSize, kResultSize, 3 * kResultSize};
-  }
+  SyntheticFaces frame(faces);
   Generator bf16 = generator;
   Generator fp32 = load_generator(weights_path).generator;
   prepare_for_inference(*fp32, torch::kCPU, torch::kFloat32);
@@ -303,7 +309,7 @@ void Engine::Impl::choose_cpu_precision(Engine& engine, const std::string& weigh
     for (Precision p : {Precision::Float32, Precision::BFloat16}) {
       use(p);
       const auto start = std::chrono::steady_clock::now();
-      engine.enhance(in.data(), out.data(), faces);
+      frame.run(engine);
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       if (round > 0) best[p == Precision::BFloat16] = std::min(best[p == Precision::BFloat16], ms / faces);
     }

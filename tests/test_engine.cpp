@@ -290,15 +290,11 @@ TEST(Engine, AutoPrecisionKeepsTheFasterOneAsTimed) {
     // The engine runs in what it chose: results as an explicit engine of that precision gives.
     options.precision = engine->precision();
     auto pinned = Engine::open(FACESR_TEST_MODEL, options);
-    std::vector<uint8_t> crop(3 * facesr::kCropSize * facesr::kCropSize);
-    for (std::size_t i = 0; i < crop.size(); ++i) crop[i] = static_cast<uint8_t>(i * 7);
-    std::vector<uint8_t> a(3 * facesr::kResultSize * facesr::kResultSize), b(a.size());
-    facesr::ImageView in{crop.data(), facesr::kCropSize, facesr::kCropSize, 3 * facesr::kCropSize};
-    facesr::MutableImageView out_a{a.data(), facesr::kResultSize, facesr::kResultSize, 3 * facesr::kResultSize};
-    facesr::MutableImageView out_b{b.data(), facesr::kResultSize, facesr::kResultSize, 3 * facesr::kResultSize};
-    engine->enhance(&in, &out_a, 1);
-    pinned->enhance(&in, &out_b, 1);
-    EXPECT_EQ(a, b);
+    Faces faces(2);
+    Results a(2), b(2);
+    engine->enhance(faces.views.data(), a.views.data(), 2);
+    pinned->enhance(faces.views.data(), b.views.data(), 2);
+    EXPECT_EQ(a.pixels, b.pixels);
   }
   EXPECT_EQ(facesr::precision_from_string("auto"), facesr::Precision::Auto);
 }
