@@ -369,3 +369,87 @@ TEST(Jpeg, DegradeAppliesItOnlyWhenAskedAndKeepsTheRandomStream) {
                std::invalid_argument);
   EXPECT_THROW(facesr::jpeg_compress(torch::zeros({1, 3, 24, 24}), {50.0}), std::invalid_argument);
 }
+
+// ---- Small faces (degradation.h: small_face_probability) ------------------------------------------
+
+namespace {
+namespace F = torch::nn::functional;
+
+// What the element feeds the network for a face whose crop is m x m pixels: area-averaged to m,
+// then bicubic up to 32x32.
+torch::Tensor captured_at(const torch::Tensor& blurred_hr, int64_t m) {
+  auto face = F::adaptive_avg_pool2d(blurred_hr, F::AdaptiveAvgPool2dFuncOptions({m, m}));
+  return F::interpolate(face, F::InterpolateFuncOptions()
+                                  .size(std::vector<int64_t>{32, 32})
+                                  .mode(torch::kBicubic)
+                                  .align_corners(false))
+      .clamp(-1.0, 1.0);
+}
+
+// Mean squared difference between horizontally neighbouring pixels: the input's fine detail.
+double fine_detail(const torch::Tensor& image) {
+  return (image.narrow(3, 1, image.size(3) - 1) - image.narrow(3, 0, image.size(3) - 1)).square().mean().item<double>();
+}
+}  // namespace
+
+TEST(SmallFaces, InputIsTheFaceAtItsCaptureSizeResizedUpWithBicubic) {
+  auto hr = test_image(3, 256, 8);
+  auto mask = disc_mask(3, 256, 70.0);
+  facesr::DegradationOptions plain, small;
+  small.small_face_probability(1.0).small_face_side_min(16).small_face_side_max(16);
+  auto a = facesr::degrade_fixed(hr, mask, plain, 5), b = facesr::degrade_fixed(hr, mask, small, 5);
+  EXPECT_TRUE(torch::equal(a.blurred_hr, b.blurred_hr)) << "small faces must not change the blur draws";
+  EXPECT_EQ(a.capture_sides, (std::vector<int64_t>{32, 32, 32}));
+  EXPECT_EQ(b.capture_sides, (std::vector<int64_t>{16, 16, 16}));
+  ASSERT_EQ(b.lr.sizes(), a.lr.sizes());
+  EXPECT_LT(max_abs_diff(b.lr, captured_at(b.blurred_hr, 16)), 1e-6);
+  EXPECT_LT(fine_detail(b.lr), 0.6 * fine_detail(a.lr)) << "a face captured at 16 px has less detail than one at 32";
+}
+
+TEST(SmallFaces, OnlyTheDrawnFacesAreSmallAndTheirSidesSpanTheRange) {
+  constexpr int64_t n = 96;
+  auto hr = test_image(n, 256, 9);
+  auto mask = disc_mask(n, 256, 70.0);
+  auto plain = camera_off().foreground_probability(0.0), small = plain;  // no blur: many faces, quickly
+  small.small_face_probability(0.5).small_face_side_min(12).small_face_side_max(31);
+  auto a = facesr::degrade_fixed(hr, mask, plain, 6), b = facesr::degrade_fixed(hr, mask, small, 6);
+  int64_t smalls = 0, lowest = 32, highest = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t m = b.capture_sides[i];
+    if (m == 32) {
+      EXPECT_TRUE(torch::equal(b.lr[i], a.lr[i])) << "face " << i << " kept its 32x32 capture";
+      continue;
+    }
+    ++smalls;
+    lowest = std::min(lowest, m);
+    highest = std::max(highest, m);
+    EXPECT_GE(m, 12);
+    EXPECT_LE(m, 31);
+    EXPECT_LT(max_abs_diff(b.lr.narrow(0, i, 1), captured_at(b.blurred_hr.narrow(0, i, 1), m)), 1e-6) << "face " << i;
+  }
+  EXPECT_GT(smalls, n / 4);
+  EXPECT_LT(smalls, 3 * n / 4);
+  EXPECT_LE(lowest, 14);
+  EXPECT_GE(highest, 29);
+}
+
+TEST(SmallFaces, NoiseAndJpegHappenAtTheCaptureSizeAndBadSidesAreRejected) {
+  auto hr = test_image(2, 256, 10);
+  auto mask = disc_mask(2, 256, 70.0);
+  facesr::DegradationOptions small, cctv;
+  small.small_face_probability(1.0).small_face_side_min(20).small_face_side_max(20);
+  cctv = small;
+  cctv.noise_probability(1.0).noise_sigma_min(8).noise_sigma_max(8).jpeg_probability(1.0).jpeg_quality_min(20).jpeg_quality_max(20);
+  auto clean = facesr::degrade_fixed(hr, mask, small, 4), noisy = facesr::degrade_fixed(hr, mask, cctv, 4);
+  EXPECT_TRUE(torch::equal(clean.blurred_hr, noisy.blurred_hr));
+  EXPECT_GT(max_abs_diff(clean.lr, noisy.lr), 0.02);
+  EXPECT_LE(noisy.lr.abs().max().item<double>(), 1.0);
+  // Made at 20x20 and resized up: the 32x32 input is as smooth as a bicubic 20 -> 32 resize allows,
+  // far smoother than noise added at 32x32 would leave it.
+  auto noise_at_32 = (clean.lr + torch::randn_like(clean.lr) * (8.0 * 2.0 / 255.0)).clamp(-1.0, 1.0);
+  EXPECT_LT(fine_detail(noisy.lr - clean.lr), 0.6 * fine_detail(noise_at_32 - clean.lr));
+  EXPECT_THROW(facesr::degrade_fixed(hr, mask, facesr::DegradationOptions().small_face_probability(1).small_face_side_max(32), 4),
+               std::invalid_argument);
+  EXPECT_THROW(facesr::degrade_fixed(hr, mask, facesr::DegradationOptions().small_face_probability(1).small_face_side_min(20).small_face_side_max(16), 4),
+               std::invalid_argument);
+}

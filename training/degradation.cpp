@@ -14,6 +14,7 @@ namespace {
 
 constexpr int64_t kHighResSize = 256;
 constexpr int64_t kFactor = 8;
+constexpr int64_t kLowResSize = kHighResSize / kFactor;
 constexpr double kPi = 3.14159265358979323846;
 
 // Uniform draws per image, always all of them, so that enabling one option does not shift the random
@@ -237,6 +238,11 @@ void validate(const DegradationOptions& o) {
   require(o.jpeg_quality_min() >= 1.0 && o.jpeg_quality_max() <= 100.0,
           "degradation jpeg_quality must be within [1, 100], got [" + std::to_string(o.jpeg_quality_min()) + ", " +
               std::to_string(o.jpeg_quality_max()) + "]");
+  check_probability("small_face_probability", o.small_face_probability());
+  require(o.small_face_side_min() >= 4 && o.small_face_side_min() <= o.small_face_side_max() &&
+              o.small_face_side_max() < kLowResSize,
+          "degradation small_face sides must satisfy 4 <= min <= max < 32, got [" +
+              std::to_string(o.small_face_side_min()) + ", " + std::to_string(o.small_face_side_max()) + "]");
 }
 
 int64_t auto_blur_samples(const torch::Tensor& field) {
@@ -326,17 +332,52 @@ Degraded degrade(const torch::Tensor& hr, const torch::Tensor& mask, const Degra
   auto sharp = gaussian_blur(hr, defocus_sigmas(uniforms, options));
   out.blurred_hr = motion_blur(sharp, out.motion, options.samples()).clamp(-1.0, 1.0);
   out.lr = downsample8(out.blurred_hr);
-  if (options.noise_probability() > 0.0)
-    out.lr = (out.lr + sensor_noise(uniforms, options, out.lr, rng)).clamp(-1.0, 1.0);
+  const int64_t n = hr.size(0);
+  // Random draws in a fixed order, each only when its option is on, so that runs without it keep
+  // their random streams (and validation sets): noise, JPEG, small faces.
+  torch::Tensor noise;
+  if (options.noise_probability() > 0.0) noise = sensor_noise(uniforms, options, out.lr, rng);
+  std::vector<double> quality(n, 0.0);  // 0 = not compressed
   if (options.jpeg_probability() > 0.0) {
-    // Drawn only when JPEG is on, so runs without it keep their random streams (and validation sets).
-    auto u = torch::rand({hr.size(0), 2}, rng, torch::TensorOptions().dtype(torch::kFloat64));
+    auto u = torch::rand({n, 2}, rng, torch::TensorOptions().dtype(torch::kFloat64));
     auto ua = u.accessor<double, 2>();
-    std::vector<double> quality(hr.size(0), 0.0);  // 0 = not compressed
-    for (int64_t i = 0; i < hr.size(0); ++i)
+    for (int64_t i = 0; i < n; ++i)
       if (ua[i][0] < options.jpeg_probability())
         quality[i] = lerp(options.jpeg_quality_min(), options.jpeg_quality_max(), ua[i][1]);
-    out.lr = jpeg_compress(out.lr, quality);
+  }
+  out.capture_sides.assign(n, kLowResSize);
+  if (options.small_face_probability() > 0.0) {
+    auto u = torch::rand({n, 2}, rng, torch::TensorOptions().dtype(torch::kFloat64));
+    auto ua = u.accessor<double, 2>();
+    const int64_t lo = options.small_face_side_min(), hi = options.small_face_side_max();
+    for (int64_t i = 0; i < n; ++i)
+      if (ua[i][0] < options.small_face_probability())
+        out.capture_sides[i] = std::min(hi, lo + static_cast<int64_t>(std::floor(ua[i][1] * (hi - lo + 1))));
+  }
+
+  // Faces captured at 32x32: noise and JPEG on the 32x32 input.
+  std::vector<double> quality32 = quality;
+  for (int64_t i = 0; i < n; ++i)
+    if (out.capture_sides[i] != kLowResSize) quality32[i] = 0.0;
+  if (noise.defined()) out.lr = (out.lr + noise).clamp(-1.0, 1.0);
+  if (options.jpeg_probability() > 0.0) out.lr = jpeg_compress(out.lr, quality32);
+  // Small faces, one by one: captured at m x m, noise and JPEG there, bicubic up to 32x32 (this
+  // replaces the 32x32 result above for that image).
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t m = out.capture_sides[i];
+    if (m == kLowResSize) continue;
+    auto face = F::adaptive_avg_pool2d(out.blurred_hr.narrow(0, i, 1), F::AdaptiveAvgPool2dFuncOptions({m, m}));
+    if (noise.defined()) face = (face + noise.narrow(0, i, 1).narrow(2, 0, m).narrow(3, 0, m)).clamp(-1.0, 1.0);
+    if (quality[i] > 0.0) {
+      const int64_t padded = (m + 15) / 16 * 16;
+      auto whole = F::pad(face, F::PadFuncOptions({0, padded - m, 0, padded - m}).mode(torch::kReplicate));
+      face = jpeg_compress(whole, {quality[i]}).narrow(2, 0, m).narrow(3, 0, m);
+    }
+    auto up = F::interpolate(face, F::InterpolateFuncOptions()
+                                       .size(std::vector<int64_t>{kLowResSize, kLowResSize})
+                                       .mode(torch::kBicubic)
+                                       .align_corners(false));
+    out.lr.narrow(0, i, 1).copy_(up.clamp(-1.0, 1.0));
   }
   return out;
 }

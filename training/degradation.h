@@ -40,6 +40,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -81,6 +82,16 @@ struct DegradationOptions {
   TORCH_ARG(double, jpeg_probability) = 0.0;
   TORCH_ARG(double, jpeg_quality_min) = 20.0;
   TORCH_ARG(double, jpeg_quality_max) = 90.0;
+  // Small faces: with this probability the face was captured at only m x m pixels, m uniform in
+  // [min, max] (< 32), and is resized up to the network's 32x32 with bicubic interpolation, as the
+  // element does with the crop of a face smaller than ~27 px (cv::INTER_CUBIC): blurred_hr is
+  // area-averaged to m x m (an antialiased box filter, as cv::INTER_AREA), the sensor noise and JPEG
+  // above are applied at that size (where a camera adds them; JPEG on the m x m face padded by edge
+  // replication to a multiple of 16), then bicubic up to 32x32 (half-pixel centres, a = -0.75, as
+  // OpenCV's), clamped. The targets stay the sharp 256x256 face: the network learns 8x to 21x.
+  TORCH_ARG(double, small_face_probability) = 0.0;
+  TORCH_ARG(int64_t, small_face_side_min) = 12;
+  TORCH_ARG(int64_t, small_face_side_max) = 31;
 };
 
 // Throws std::invalid_argument naming the bad field (negative length, min > max, probability
@@ -90,6 +101,7 @@ void validate(const DegradationOptions& options);
 struct Degraded {
   torch::Tensor blurred_hr;  // N x 3 x 256 x 256, the upper decoder's target I_HRB
   torch::Tensor lr;          // N x 3 x 32 x 32, the generator's input I_LR
+  std::vector<int64_t> capture_sides;  // per image, the side it was captured at (32, or m for a small face)
   torch::Tensor motion;      // N x 2 x 256 x 256, the motion field that was applied (pixels)
 };
 

@@ -45,6 +45,16 @@ static std::string realism(const DegradationOptions& o) {
                   o.jpeg_quality_max());
     text += part;
   }
+  if (o.small_face_probability() > 0) {
+    if (o.small_face_side_min() == o.small_face_side_max())
+      std::snprintf(part, sizeof part, ", p=%g of faces captured at %lldx%lld", o.small_face_probability(),
+                    static_cast<long long>(o.small_face_side_min()), static_cast<long long>(o.small_face_side_min()));
+    else
+      std::snprintf(part, sizeof part, ", p=%g of faces captured at %lld-%lld px", o.small_face_probability(),
+                    static_cast<long long>(o.small_face_side_min()), static_cast<long long>(o.small_face_side_max()));
+    text += part;
+    text += " (area-averaged to that size, noise and JPEG there, then bicubic up to 32x32 as the element does)";
+  }
   return text;
 }
 

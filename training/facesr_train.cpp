@@ -71,12 +71,16 @@ int main(int argc, char** argv) {
                  "flip: the paper's horizontal flips (default); full: + scale/rotation/translation and colour jitter "
                  "(recommended for small datasets); none")
       ->check(CLI::IsMember({"full", "flip", "none"}));
-  double defocus = 0, sensor_noise = 0, jpeg = 0;
+  double defocus = 0, sensor_noise = 0, jpeg = 0, small_faces = 0;
   app.add_option("--defocus", defocus, "probability of a random defocus blur (sigma 0.5-4 px at 256) before the motion blur")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--sensor-noise", sensor_noise, "probability of Gaussian sensor noise (sigma 1-8 levels) on the 32x32 input")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--jpeg", jpeg, "probability of JPEG compression (quality 20-90) of the 32x32 input")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--small-faces", small_faces,
+                 "probability that the input is a face captured at 12-31 px (noise and JPEG at that size) and resized "
+                 "up to 32x32 with bicubic, as the element does with faces under ~27 px")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_flag("--resume", resume, "continue from <out>/checkpoint.pt at its step");
   app.add_option("--export", export_path, "only write <out>/checkpoint.pt's generator to this weights file");
   std::string export_dtype = "F32";
@@ -97,6 +101,7 @@ int main(int argc, char** argv) {
     if (ablation == "model2") o.adversarial = facesr::Adversarial::None;
     if (ablation == "model3") o.adversarial = facesr::Adversarial::GlobalOnly;
     o.degradation.max_length(blur_max).defocus_probability(defocus).noise_probability(sensor_noise).jpeg_probability(jpeg);
+    o.degradation.small_face_probability(small_faces);
     if (epochs > 0 || phase1_epochs >= 0) {
       const auto faces = static_cast<double>(facesr::Dataset::open(o.data)->indices(facesr::Split::Train).size());
       const double steps_per_epoch = std::ceil(faces / static_cast<double>(o.batch));
