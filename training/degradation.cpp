@@ -216,6 +216,18 @@ torch::Tensor sensor_noise(const torch::Tensor& uniforms, const DegradationOptio
   return (noise * sigma.to(torch::kFloat32).view({n, 1, 1, 1})).to(lr.options());
 }
 
+// When probability > 0: draws two uniforms per image (N x 2 doubles from rng) and calls apply(i, u)
+// with the second for each image whose first is below probability. Draws nothing otherwise, so that
+// an option that is off leaves the random stream as it was.
+template <typename Apply>
+void for_drawn_images(int64_t n, double probability, at::Generator& rng, Apply apply) {
+  if (probability <= 0.0) return;
+  auto u = torch::rand({n, 2}, rng, torch::TensorOptions().dtype(torch::kFloat64));
+  auto ua = u.accessor<double, 2>();
+  for (int64_t i = 0; i < n; ++i)
+    if (ua[i][0] < probability) apply(i, ua[i][1]);
+}
+
 }  // namespace
 
 void validate(const DegradationOptions& o) {
@@ -338,22 +350,14 @@ Degraded degrade(const torch::Tensor& hr, const torch::Tensor& mask, const Degra
   torch::Tensor noise;
   if (options.noise_probability() > 0.0) noise = sensor_noise(uniforms, options, out.lr, rng);
   std::vector<double> quality(n, 0.0);  // 0 = not compressed
-  if (options.jpeg_probability() > 0.0) {
-    auto u = torch::rand({n, 2}, rng, torch::TensorOptions().dtype(torch::kFloat64));
-    auto ua = u.accessor<double, 2>();
-    for (int64_t i = 0; i < n; ++i)
-      if (ua[i][0] < options.jpeg_probability())
-        quality[i] = lerp(options.jpeg_quality_min(), options.jpeg_quality_max(), ua[i][1]);
-  }
+  for_drawn_images(n, options.jpeg_probability(), rng, [&](int64_t i, double u) {
+    quality[i] = lerp(options.jpeg_quality_min(), options.jpeg_quality_max(), u);
+  });
   out.capture_sides.assign(n, kLowResSize);
-  if (options.small_face_probability() > 0.0) {
-    auto u = torch::rand({n, 2}, rng, torch::TensorOptions().dtype(torch::kFloat64));
-    auto ua = u.accessor<double, 2>();
-    const int64_t lo = options.small_face_side_min(), hi = options.small_face_side_max();
-    for (int64_t i = 0; i < n; ++i)
-      if (ua[i][0] < options.small_face_probability())
-        out.capture_sides[i] = std::min(hi, lo + static_cast<int64_t>(std::floor(ua[i][1] * (hi - lo + 1))));
-  }
+  const int64_t lo = options.small_face_side_min(), hi = options.small_face_side_max();
+  for_drawn_images(n, options.small_face_probability(), rng, [&](int64_t i, double u) {
+    out.capture_sides[i] = std::min(hi, lo + static_cast<int64_t>(std::floor(u * static_cast<double>(hi - lo + 1))));
+  });
 
   // Faces captured at 32x32: noise and JPEG on the 32x32 input.
   std::vector<double> quality32 = quality;
