@@ -66,6 +66,12 @@ CropRule parse_crop_rule(const json& crop, const std::string& key, const std::st
 
 }  // namespace
 
+bool same_crop_rule(const CropRule& a, const CropRule& b) {
+  constexpr double kTolerance = 1e-5;
+  return std::abs(a.center_dx - b.center_dx) <= kTolerance && std::abs(a.center_dy - b.center_dy) <= kTolerance &&
+         std::abs(a.side_scale - b.side_scale) <= kTolerance;
+}
+
 const CropRule& crop_rule_for(const ModelMetadata& metadata, const std::string& detector) {
   const auto it = metadata.crop_rule_by_detector.find(detector);
   return it == metadata.crop_rule_by_detector.end() ? metadata.crop_rule : it->second;

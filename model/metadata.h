@@ -61,6 +61,11 @@ struct ModelMetadata {
 
 std::map<std::string, std::string> to_safetensors_metadata(const ModelMetadata& metadata);
 
+// Whether two rules crop the same region: equal to 1e-5 (a dataset stores its rule as float32, and a
+// rule passed on the command line as printed decimals; a 1e-5 difference is under a pixel for any
+// face smaller than 10,000 px).
+bool same_crop_rule(const CropRule& a, const CropRule& b);
+
 // The rule for faces found by `detector` ("hog", "haar", "upstream"): its variant, else crop_rule.
 const CropRule& crop_rule_for(const ModelMetadata& metadata, const std::string& detector);
 

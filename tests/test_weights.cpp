@@ -220,6 +220,17 @@ TEST(Weights, RejectsDirectoriesAndFifos) {
 
 // Crop-rule variants per detector (issue 16: hog and haar boxes frame a face ~1.2x differently) travel
 // with the model, are range-checked like the rule, and crop_rule_for picks them.
+TEST(Weights, CropRulesThatDifferOnlyByFloatRoundingAreTheSame) {
+  const facesr::CropRule rule{-0.027777777777777776, -0.027777777777777776, 1.1851851851851851};
+  const facesr::CropRule as_float32{static_cast<float>(rule.center_dx), static_cast<float>(rule.center_dy),
+                                    static_cast<float>(rule.side_scale)};
+  EXPECT_TRUE(facesr::same_crop_rule(rule, as_float32));
+  EXPECT_TRUE(facesr::same_crop_rule(rule, {-0.0277778, -0.0277778, 1.1851852}));  // printed decimals
+  EXPECT_FALSE(facesr::same_crop_rule(rule, {rule.center_dx, rule.center_dy, 1.5}));
+  EXPECT_FALSE(facesr::same_crop_rule(rule, {rule.center_dx, rule.center_dy + 0.08, rule.side_scale}));
+  EXPECT_FALSE(facesr::same_crop_rule(rule, {rule.center_dx + 0.001, rule.center_dy, rule.side_scale}));
+}
+
 TEST(Weights, CropRulesPerDetectorRoundTrip) {
   auto g = trained_looking_generator();
   facesr::ModelMetadata metadata;

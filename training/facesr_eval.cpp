@@ -301,9 +301,7 @@ int run(const EvalCli& cli) {
                  data->indices(facesr::Split::Validation).size(), data->indices(facesr::Split::Test).size());
     return 1;
   }
-  const auto& a = loaded.metadata.crop_rule;
-  const auto& b = data->crop_rule();
-  if (a.center_dx != b.center_dx || a.center_dy != b.center_dy || a.side_scale != b.side_scale)
+  if (!facesr::same_crop_rule(loaded.metadata.crop_rule, data->crop_rule()))
     std::fprintf(stderr, "facesr-eval: warning: the dataset's crop rule differs from the model's; figures are for "
                  "faces cropped differently from how the model was trained\n");
   facesr::DegradationOptions degradation;
