@@ -311,9 +311,9 @@ TEST(Eval, IdentityWithTheFaceDescriptor) {
 // Every weights file the project ships (model/weights/*.safetensors), each scored by facesr-eval on
 // people they never saw: dlib's "johns" chips (the fixture's validation split, 1.5x crops; neither
 // model was trained on these photos). Broken, truncated or mistrained weights, or a change of the
-// engine or the protocol that loses the models' gain, fail here. Measured 2026-12-01: default +2.42 dB,
-// SSIM +0.045 (noisy JPEG inputs +0.77 dB, +0.023); quality +2.64, +0.049 (+1.21, +0.029); a
-// random-weights ngf-4 model in the default's place: -0.01 dB (fails).
+// engine or the protocol that loses the models' gain, fail here. Measured 2026-12-01: default (stage 3)
+// +2.28 dB, SSIM +0.043 (noisy JPEG inputs +0.89 dB, +0.025); quality +2.69, +0.050 (+1.29, +0.030);
+// a random-weights ngf-4 model in the default's place: -0.01 dB (fails).
 TEST(Eval, ShippedModelsBeatBicubicOnUnseenPeople) {
   const fs::path weights = fs::path(FACESR_SOURCE_ROOT) / "model" / "weights";
   const fs::path dir = fresh_dir("shipped");

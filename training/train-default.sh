@@ -10,7 +10,10 @@
 #      learning rate 2e-4 falling linearly over the last 3,000 (about 70 minutes of 2 idle cores);
 #      stage 2, on to 14,000 steps with CCTV-like inputs too (sensor noise on 30 % of the 32x32
 #      inputs, JPEG on 30 %), the rate restarting at 1e-4 and falling to 0 over those 6,000 steps
-#      (about 70 minutes more). Each resumes from the checkpoint: run the script again after a stop.
+#      (about 70 minutes more); stage 3, on to 20,000 steps with half the inputs small faces too
+#      (captured at 12-31 px and resized up to 32x32 with bicubic, as the element does with faces under
+#      ~27 px), the rate restarting at 1e-4 and falling to 0 (about 60 minutes more).
+#      Each resumes from the checkpoint: run the script again after a stop.
 #      `quality`: ngf 16 in out/runs/quality (2.4x the time per face in fp32; 10.7 M parameters), the same
 #      data and losses: stage 1 to step 3,031 at 2e-4 on sharp-input degradations, stage 2 to 8,000
 #      with the CCTV-like inputs, the rate falling linearly to 0 over those 4,969 steps; stage 3 to
@@ -57,7 +60,9 @@ case $variant in
     ngf=8 stage1_steps=8000
     stage1=(--lr 2e-4 --lr-decay-steps 3000 --phase1-steps 8000 --seed 1)
     stage2=(--lr 1e-4 --lr-decay-steps 6000 --steps 14000 --phase1-steps 14000 --seed 2 --sensor-noise 0.3 --jpeg 0.3)
-    stage2_steps=14000 stage3=() ;;
+    stage2_steps=14000
+    stage3=(--lr 1e-4 --lr-decay-steps 6000 --steps 20000 --phase1-steps 20000 --seed 5 --sensor-noise 0.3 --jpeg 0.3
+            --small-faces 0.5) ;;
   quality)
     ngf=16 stage1_steps=3031
     stage1=(--lr 2e-4 --lr-decay-steps 0 --phase1-steps 8000 --seed 1)
