@@ -101,7 +101,11 @@ void draw_panel(cv::Mat& image, cv::Rect area, const std::string& title, const s
     std::snprintf(text, sizeof text, "%.3g", y);
     cv::putText(image, text, {area.x + 5, py(y) + 4}, cv::FONT_HERSHEY_SIMPLEX, 0.4, black, 1, cv::LINE_AA);
     std::snprintf(text, sizeof text, "%.0f", x);
-    cv::putText(image, text, {px(x) - 10, bottom + 18}, cv::FONT_HERSHEY_SIMPLEX, 0.4, black, 1, cv::LINE_AA);
+    // Centred under its tick, but kept inside the panel (the last label, "20000", ran off the edge).
+    int baseline = 0;
+    const int width = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, 0.4, 1, &baseline).width;
+    const int label_x = std::min(px(x) - width / 2, area.x + area.width - width - 2);
+    cv::putText(image, text, {label_x, bottom + 18}, cv::FONT_HERSHEY_SIMPLEX, 0.4, black, 1, cv::LINE_AA);
   }
   cv::rectangle(image, {left, top}, {right, bottom}, black, 1);
   if (marker_x > 0 && marker_x < x_max) {
