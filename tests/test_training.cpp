@@ -249,6 +249,61 @@ TEST(Training, CommandLineUpsampleAndHeadsReachTheWeightsFile) {
   EXPECT_EQ(loaded.generator->options().heads(), facesr::HeadMode::Subpixel);
 }
 
+// --init: a fresh run starts from a weights file (fine-tuning): at step 0 the exported generator is
+// the file's, trained on it moves away from it; the file's architecture is taken on the command line,
+// a contradicting one is refused, and the exported metadata names the starting model.
+TEST(Training, InitStartsFromAWeightsFileAndTakesItsArchitecture) {
+  auto base = small_run("init-base");
+  base.steps = 3;
+  base.phase1_steps = 3;
+  base.checkpoint_every = base.sample_every = base.validate_every = 0;
+  facesr::train(base, false);
+  const std::string init = base.out_dir + "/model.safetensors";
+
+  auto zero = base;
+  zero.out_dir = small_run("init-zero").out_dir;
+  zero.init_weights = init;
+  zero.steps = 0;
+  zero.seed = 9;  // another random initialisation: only --init can make the weights equal
+  facesr::train(zero, false);
+  const auto a = weights_of(init), b = weights_of(zero.out_dir + "/model.safetensors");
+  for (const auto& [name, tensor] : a) EXPECT_TRUE(torch::equal(tensor, b.at(name))) << name << " is not the file's";
+  const auto meta = facesr::load_generator(zero.out_dir + "/model.safetensors").metadata;
+  EXPECT_NE(meta.training.find("\"init_weights\":\"" + init + "\""), std::string::npos) << meta.training;
+  EXPECT_NE(meta.training.find("\"init_training\""), std::string::npos) << meta.training;
+
+  auto tuned = zero;
+  tuned.out_dir = small_run("init-tuned").out_dir;
+  tuned.steps = 2;
+  facesr::train(tuned, false);
+  double moved = 0;
+  for (const auto& [name, tensor] : weights_of(tuned.out_dir + "/model.safetensors"))
+    moved += (tensor - a.at(name)).abs().sum().item<double>();
+  EXPECT_GT(moved, 0.0) << "two steps from the file changed nothing";
+
+  auto wrong = zero;
+  wrong.out_dir = small_run("init-wrong").out_dir;
+  wrong.generator.ngf(8);
+  try {
+    facesr::train(wrong, false);
+    FAIL() << "an ngf 8 run started from ngf 4 weights";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("ngf 4"), std::string::npos) << e.what();
+  }
+
+  // The command line: no architecture options needed; a contradicting --ngf is refused with the file's.
+  const std::string common = "--data " + base.data + " --ndf 8 --batch 2 --steps 1 --phase1-steps 1 "
+                             "--sample-every 0 --validate-every 0 --threads 1 --quiet --init " + init;
+  const auto cli = facesr::test_tools::run_tool(FACESR_TRAIN_BIN, common + " --out " + base.out_dir + "-cli",
+                                                base.out_dir + "-cli-log");
+  ASSERT_EQ(cli.status, 0) << cli.err;
+  EXPECT_EQ(facesr::load_generator(base.out_dir + "-cli/model.safetensors").metadata.architecture.ngf, 4);
+  const auto bad = facesr::test_tools::run_tool(FACESR_TRAIN_BIN, common + " --ngf 16 --out " + base.out_dir + "-bad",
+                                                base.out_dir + "-bad-log");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("--ngf 4"), std::string::npos) << bad.err;
+}
+
 TEST(Training, BadInputsGiveClearErrors) {
   auto o = small_run("bad");
   o.data = "/nonexistent/faces.safetensors";

@@ -14,6 +14,7 @@
 
 #include "dataset.h"
 #include "trainer.h"
+#include "weights.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Train the facesr generator (joint 8x face super-resolution and deblurring GAN)."};
@@ -81,6 +82,11 @@ int main(int argc, char** argv) {
                  "probability that the input is a face captured at 12-31 px (noise and JPEG at that size) and resized "
                  "up to 32x32 with bicubic, as the element does with faces under ~27 px")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--init", o.init_weights,
+                 "fine-tune: start the generator from this weights file (the shipped model, say) instead of random "
+                 "weights; its architecture is taken (--ngf, --depth, --upsample, --heads, --residual, --ablation "
+                 "model1 may be left out); the discriminators and Adam start fresh at step 0")
+      ->check(CLI::ExistingFile);
   app.add_flag("--resume", resume, "continue from <out>/checkpoint.pt at its step");
   app.add_option("--export", export_path, "only write <out>/checkpoint.pt's generator to this weights file");
   std::string export_dtype = "F32";
@@ -95,9 +101,26 @@ int main(int argc, char** argv) {
   try {
     o.generator.ngf(ngf).depth(depth).residual(residual).upsample(facesr::upsample_mode_from_string(upsample));
     o.generator.heads(facesr::head_mode_from_string(heads));
+    if (ablation == "model1") o.generator.lr_upsampler(facesr::LrUpsampler::Bicubic);
+    if (!o.init_weights.empty()) {
+      // The file's architecture; one given on the command line must agree with it.
+      const facesr::GeneratorOptions file = facesr::generator_options(facesr::load_generator(o.init_weights).metadata.architecture);
+      const facesr::Architecture have = facesr::architecture_of(file), asked = facesr::architecture_of(o.generator);
+      auto check = [&](const char* flag, bool given, bool same, const std::string& value) {
+        if (given && !same)
+          throw std::runtime_error(std::string("--init ") + o.init_weights + " has " + flag + " " + value +
+                                   "; leave " + flag + " out or give that");
+      };
+      check("--ngf", app.count("--ngf") > 0, have.ngf == asked.ngf, std::to_string(have.ngf));
+      check("--depth", app.count("--depth") > 0, have.depth == asked.depth, std::to_string(have.depth));
+      check("--upsample", app.count("--upsample") > 0, have.upsample == asked.upsample, have.upsample);
+      check("--heads", app.count("--heads") > 0, have.heads == asked.heads, have.heads);
+      check("--residual", app.count("--residual") > 0, have.residual == asked.residual, have.residual ? "on" : "off");
+      check("--ablation model1", ablation == "model1", have.lr_upsampler == asked.lr_upsampler, have.lr_upsampler);
+      o.generator = file;
+    }
     if (augmentation == "flip") o.augment = facesr::flips_only();
     if (augmentation == "none") o.augment = facesr::no_augmentation();
-    if (ablation == "model1") o.generator.lr_upsampler(facesr::LrUpsampler::Bicubic);
     if (ablation == "model2") o.adversarial = facesr::Adversarial::None;
     if (ablation == "model3") o.adversarial = facesr::Adversarial::GlobalOnly;
     o.degradation.max_length(blur_max).defocus_probability(defocus).noise_probability(sensor_noise).jpeg_probability(jpeg);

@@ -18,7 +18,9 @@
 #      data and losses: stage 1 to step 3,031 at 2e-4 on sharp-input degradations, stage 2 to 8,000
 #      with the CCTV-like inputs, the rate falling linearly to 0 over those 4,969 steps; stage 3 to
 #      12,000, the rate restarting at 1e-4 and falling to 0 over those 4,000 steps (about 4 h 45 min
-#      of 2 idle cores in all);
+#      of 2 idle cores); stage 4 fine-tunes that model (exported as F16, out/runs/quality/stage3.safetensors)
+#      in out/runs/quality-small with `--init`: 2,000 steps with half the inputs small faces, as the
+#      default's stage 3, the rate 1e-4 falling to 0, fresh Adam (about 45 minutes more);
 #   3. export as F16 to model/weights/facesr-<variant>.safetensors and evaluate it, fixed-seed protocol,
 #      on the CelebA validation faces and on the 12 validation faces of the packaged photos (other
 #      people, other cameras; prepared with the model's crop rule): eval-celeba.json,
@@ -68,15 +70,18 @@ case $variant in
     stage1=(--lr 2e-4 --lr-decay-steps 0 --phase1-steps 8000 --seed 1)
     stage2=(--lr 2e-4 --lr-decay-steps 4900 --steps 8000 --phase1-steps 8000 --seed 3 --sensor-noise 0.3 --jpeg 0.3)
     stage2_steps=8000
-    stage3=(--lr 1e-4 --lr-decay-steps 4000 --steps 12000 --phase1-steps 12000 --seed 4 --sensor-noise 0.3 --jpeg 0.3) ;;
+    stage3=(--lr 1e-4 --lr-decay-steps 4000 --steps 12000 --phase1-steps 12000 --seed 4 --sensor-noise 0.3 --jpeg 0.3)
+    finetune=(--lr 1e-4 --lr-decay-steps 2000 --steps 2000 --phase1-steps 2000 --seed 6 --sensor-noise 0.3 --jpeg 0.3
+              --small-faces 0.5) ;;
 esac
-common=(--data "$dataset" --out "$run_dir" --ngf $ngf --ndf 32 --residual --ablation model2 --augment full
+common=(--data "$dataset" --ngf $ngf --ndf 32 --residual --ablation model2 --augment full
         --batch 8 --checkpoint-every 250 --validate-every 1000 --sample-every 1000 --threads "${THREADS:-0}" --quiet)
-train() {
-  local resume=()
-  [[ -f $run_dir/checkpoint.pt ]] && resume=(--resume)
+train() {  # train DIR OPTIONS...: resumes from DIR's checkpoint when there is one
+  local dir=$1 resume=()
+  shift
+  [[ -f $dir/checkpoint.pt ]] && resume=(--resume)
   set +e
-  OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} "$build_dir/training/facesr-train" "${common[@]}" "$@" "${resume[@]}"
+  OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} "$build_dir/training/facesr-train" "${common[@]}" --out "$dir" "$@" "${resume[@]}"
   local rc=$?
   set -e
   [[ $rc == 130 ]] && { echo "train-default: stopped; run again to resume" >&2; exit 130; }
@@ -84,16 +89,23 @@ train() {
 }
 step=0
 [[ -f $run_dir/log.csv ]] && step=$(tail -n1 "$run_dir/log.csv" | cut -d, -f1)
-[[ $step =~ ^[0-9]+$ && $step -ge $((stage1_steps - 1)) ]] || train "${stage1[@]}" --steps $stage1_steps
-[[ $step =~ ^[0-9]+$ && $step -ge $((stage2_steps - 1)) ]] || train "${stage2[@]}"
-last=("${stage2[@]}")
-if [[ ${#stage3[@]} -gt 0 ]]; then train "${stage3[@]}"; last=("${stage3[@]}"); fi
+[[ $step =~ ^[0-9]+$ && $step -ge $((stage1_steps - 1)) ]] || train "$run_dir" "${stage1[@]}" --steps $stage1_steps
+[[ $step =~ ^[0-9]+$ && $step -ge $((stage2_steps - 1)) ]] || train "$run_dir" "${stage2[@]}"
+train "$run_dir" "${stage3[@]}"
+last=("$run_dir" "${stage3[@]}")
+if [[ ${finetune+set} ]]; then
+  base=$run_dir/stage3.safetensors
+  [[ -f $base ]] || "$build_dir/training/facesr-train" "${common[@]}" --out "$run_dir" "${stage3[@]}" \
+    --export "$base" --export-dtype F16
+  train "$run_dir-small" "${finetune[@]}" --init "$base"
+  last=("$run_dir-small" "${finetune[@]}" --init "$base")
+fi
 
 # ---- export and evaluation ------------------------------------------------------------------
 model=model/weights/facesr-$variant.safetensors
-"$build_dir/training/facesr-train" "${common[@]}" "${last[@]}" --export "$model" --export-dtype F16
+"$build_dir/training/facesr-train" "${common[@]}" --out "${last[@]}" --export "$model" --export-dtype F16
 "$build_dir/training/facesr-eval" --model "$model" --data "$dataset" --split validation \
-  --json "$run_dir/eval-celeba.json" --sheet "$run_dir/sheet-celeba.png"
+  --json "${last[0]}/eval-celeba.json" --sheet "${last[0]}/sheet-celeba.png"
 # The packaged photos' validation faces (the split of the earlier default model), cut by the model's
 # crop rule, which facesr-prepare --aligned measured (the hog rule; the summary has it).
 scripts/fetch-train-photos.sh "$data_dir/train-photos"
@@ -105,6 +117,6 @@ dlib=/usr/share/doc/libdlib19.1/examples
   --crop-side-scale "$side" --crop-center-dx "$dx" --crop-center-dy "$dy" \
   "$dlib/faces" "$dlib/johns" "$data_dir/train-photos" > /dev/null
 "$build_dir/training/facesr-eval" --model "$model" --data "$packaged" --split validation \
-  --json "$run_dir/eval-packaged.json" --sheet "$run_dir/sheet-packaged.png"
-"$build_dir/training/facesr-plot" "$run_dir"
-echo "train-default: wrote $model (figures in $run_dir/eval-celeba.json and eval-packaged.json, curve in $run_dir/curve.png)"
+  --json "${last[0]}/eval-packaged.json" --sheet "${last[0]}/sheet-packaged.png"
+"$build_dir/training/facesr-plot" "${last[0]}"
+echo "train-default: wrote $model (figures in ${last[0]}/eval-celeba.json and eval-packaged.json, curve in ${last[0]}/curve.png)"

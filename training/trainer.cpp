@@ -91,7 +91,32 @@ json config_of(const TrainOptions& o) {
                        {"brightness", o.augment.brightness()},
                        {"contrast", o.augment.contrast()},
                        {"saturation", o.augment.saturation()}}},
-          {"seed", o.seed}};
+          {"seed", o.seed},
+          {"init_weights", o.init_weights.empty() ? json(nullptr) : json(o.init_weights)}};
+}
+
+// Fine-tuning: copies every parameter and buffer of the weights file's generator into `g`, and warns
+// when the file's model was trained on faces cut by another crop rule than the dataset's.
+void load_initial_weights(GeneratorImpl& g, const TrainOptions& o, const Dataset& data) {
+  LoadedGenerator init = load_generator(o.init_weights);  // throws WeightsError naming the problem
+  const Architecture want = architecture_of(o.generator), have = init.metadata.architecture;
+  if (want.ngf != have.ngf || want.depth != have.depth || want.lr_upsampler != have.lr_upsampler ||
+      want.upsample != have.upsample || want.residual != have.residual || want.heads != have.heads)
+    throw std::runtime_error("--init " + o.init_weights + ": its generator (ngf " + std::to_string(have.ngf) +
+                             ", depth " + std::to_string(have.depth) + ", " + have.upsample + ", " + have.heads +
+                             " heads) is not the one the options describe (ngf " + std::to_string(want.ngf) +
+                             ", depth " + std::to_string(want.depth) + ", " + want.upsample + ", " + want.heads +
+                             " heads); leave out the architecture options to take the file's");
+  torch::NoGradGuard no_grad;
+  const auto params = init.generator->named_parameters(), buffers = init.generator->named_buffers();
+  for (auto& p : g.named_parameters()) p.value().copy_(params[p.key()]);
+  for (auto& b : g.named_buffers())
+    if (const auto* from = buffers.find(b.key())) b.value().copy_(*from);
+    else if (b.key().find("num_batches_tracked") == std::string::npos)  // not stored (weights.h)
+      throw std::runtime_error("--init " + o.init_weights + ": no buffer " + b.key());
+  if (!same_crop_rule(init.metadata.crop_rule, data.crop_rule()))
+    std::fprintf(stderr, "facesr-train: warning: %s was trained on faces cut by another crop rule than %s's; the "
+                 "fine-tuned model will carry the dataset's rule\n", o.init_weights.c_str(), o.data.c_str());
 }
 
 State build_state(const TrainOptions& o, torch::Device device) {
@@ -336,6 +361,7 @@ TrainResult train(const TrainOptions& o, bool resume) {
 
   State s = build_state(o, device);
   if (resume) load_checkpoint(s, o, device);
+  else if (!o.init_weights.empty()) load_initial_weights(*s.g, o, *data);
   if (dist) {
     for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(s.g.get()), static_cast<torch::nn::Module*>(s.dg.get()),
                                  static_cast<torch::nn::Module*>(s.dl.get())})
@@ -347,10 +373,13 @@ TrainResult train(const TrainOptions& o, bool resume) {
   std::signal(SIGTERM, on_signal);
 
   const bool tty = writer && isatty(STDERR_FILENO) && !o.quiet;
+  const std::string how = resume                   ? "resuming at step " + std::to_string(s.step)
+                            : o.init_weights.empty() ? std::string("from scratch")
+                                                     : "from the weights of " + o.init_weights;
   std::fprintf(stderr, "facesr-train: %zu training / %zu validation faces, %s, %d threads, ngf %lld, batch %lld, %s; %s\n",
                train_faces.size(), val_faces.size(), device.is_cuda() ? "CUDA" : "CPU", at::get_num_threads(),
                static_cast<long long>(o.generator.ngf()), static_cast<long long>(o.batch),
-               resume ? ("resuming at step " + std::to_string(s.step)).c_str() : "from scratch",
+               how.c_str(),
                o.vgg19.empty() ? "NO perceptual loss (no --vgg19 weights given)" : "perceptual loss on");
 
   const fs::path log_path = fs::path(o.out_dir) / "log.csv", val_path = fs::path(o.out_dir) / "validation.csv";
@@ -453,6 +482,8 @@ void export_checkpoint(const TrainOptions& o, const std::string& weights_path, D
                          {"train_faces", data->indices(Split::Train).size()},
                          {"validation_faces", data->indices(Split::Validation).size()},
                          {"summary", json::parse(data->summary_json())}};
+  if (!o.init_weights.empty() && fs::exists(o.init_weights))  // fine-tuned: what the starting model was
+    training["init_training"] = json::parse(load_generator(o.init_weights).metadata.training);
   metadata.training = training.dump();
   // The last validation row, if any.
   std::ifstream val_log(fs::path(o.out_dir) / "validation.csv");

@@ -37,6 +37,9 @@ struct TrainOptions {
   std::string data;              // dataset from facesr-prepare
   std::string out_dir;           // checkpoints, logs, samples, exported model
   std::string vgg19;             // torchvision vgg19-*.pth; empty: no perceptual loss (said in logs and metadata)
+  std::string init_weights;      // fine-tuning: a fresh run's generator starts from this weights file (its
+                                 // architecture must be `generator`'s); discriminators and optimisers start
+                                 // fresh. Ignored on resume (the checkpoint holds the state). Empty: random.
   std::string device = "auto";   // auto | cpu | cuda
   int threads = 0;               // CPU threads; 0 = all cores
   bool keep_freed_memory = true; // CPU: malloc keeps freed memory (process_memory.h); steps 1.1-1.25x here
@@ -66,7 +69,8 @@ struct TrainResult {
   double val_psnr = 0, val_ssim = 0, bicubic_psnr = 0, bicubic_ssim = 0;  // last validation
 };
 
-// Trains from scratch, or from out_dir/checkpoint.pt when `resume` is true, until options.steps
+// Trains from scratch (or from options.init_weights), or from out_dir/checkpoint.pt when `resume` is
+// true, until options.steps
 // (or a signal). Exports out_dir/model.safetensors when training reaches options.steps.
 // Throws std::runtime_error with a message saying what to fix (missing dataset, bad device, ...).
 TrainResult train(const TrainOptions& options, bool resume);
