@@ -396,9 +396,11 @@ TrainResult train(const TrainOptions& o, bool resume) {
 
   TrainResult result;
   Validation last;
+  int64_t validated_at = -1;  // the step `last` is of
   auto run_validation = [&] {
     if (!writer) return;
     last = evaluate_validation(s, o, *data, val_faces, device);
+    validated_at = s.step;
     val_log << s.step << ',' << last.psnr << ',' << last.ssim << ',' << last.bicubic_psnr << ',' << last.bicubic_ssim
             << ',' << last.faces << std::endl;
     std::fprintf(stderr, "%sfacesr-train: step %lld validation PSNR %.2f dB SSIM %.4f (bicubic %.2f / %.4f, %lld faces)\n",
@@ -459,7 +461,7 @@ TrainResult train(const TrainOptions& o, bool resume) {
     return result;
   }
   if (!writer) return result;
-  run_validation();
+  if (validated_at != s.step) run_validation();  // not twice when the last step was a validation step
   result.val_psnr = last.psnr, result.val_ssim = last.ssim;
   result.bicubic_psnr = last.bicubic_psnr, result.bicubic_ssim = last.bicubic_ssim;
   export_checkpoint(o, (fs::path(o.out_dir) / "model.safetensors").string());
