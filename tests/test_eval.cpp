@@ -311,8 +311,8 @@ TEST(Eval, IdentityWithTheFaceDescriptor) {
 // Every weights file the project ships (model/weights/*.safetensors), each scored by facesr-eval on
 // people they never saw: dlib's "johns" chips (the fixture's validation split, 1.5x crops; neither
 // model was trained on these photos). Broken, truncated or mistrained weights, or a change of the
-// engine or the protocol that loses the models' gain, fail here. Measured 2026-12-01: default (stage 3)
-// +2.28 dB, SSIM +0.043 (noisy JPEG inputs +0.89 dB, +0.025); quality +2.69, +0.050 (+1.29, +0.030);
+// engine or the protocol that loses the models' gain, fail here. Measured 2026-12-02: default (stage 3)
+// +2.28 dB, SSIM +0.043 (noisy JPEG inputs +0.89 dB, +0.025); quality (stage 4) +2.68, +0.049 (+1.27, +0.030);
 // a random-weights ngf-4 model in the default's place: -0.01 dB (fails).
 TEST(Eval, ShippedModelsBeatBicubicOnUnseenPeople) {
   const fs::path weights = fs::path(FACESR_SOURCE_ROOT) / "model" / "weights";
