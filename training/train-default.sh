@@ -20,7 +20,7 @@
 #      12,000, the rate restarting at 1e-4 and falling to 0 over those 4,000 steps (about 4 h 45 min
 #      of 2 idle cores); stage 4 fine-tunes that model (exported as F16, out/runs/quality/stage3.safetensors)
 #      in out/runs/quality-small with `--init`: 2,000 steps with half the inputs small faces, as the
-#      default's stage 3, the rate 1e-4 falling to 0, fresh Adam (about 45 minutes more);
+#      default's stage 3, the rate 1e-4 falling to 0, fresh Adam (about 35 minutes more);
 #   3. export as F16 to model/weights/facesr-<variant>.safetensors and evaluate it, fixed-seed protocol,
 #      on the CelebA validation faces and on the 12 validation faces of the packaged photos (other
 #      people, other cameras; prepared with the model's crop rule): eval-celeba.json,
