@@ -43,6 +43,14 @@ TrainOptions small_run(const std::string& name) {
   return o;
 }
 
+// A run of `steps` phase-1 steps that writes no checkpoint, sample or validation on the way.
+TrainOptions bare_run(const std::string& name, int64_t steps) {
+  TrainOptions o = small_run(name);
+  o.steps = o.phase1_steps = steps;
+  o.checkpoint_every = o.sample_every = o.validate_every = 0;
+  return o;
+}
+
 std::vector<std::vector<double>> read_csv(const std::string& path) {
   std::ifstream in(path);
   std::string line;
@@ -104,10 +112,7 @@ TEST(Training, EndToEndBothPhasesLossesFallAndExport) {
 TEST(TrainingDeathTest, KeepFreedMemoryTakesLargeBlocksFromTheHeap) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   auto train_and_probe = [](bool keep) {
-    auto o = small_run(keep ? "keep-memory" : "return-memory");
-    o.steps = 1;
-    o.phase1_steps = 1;
-    o.checkpoint_every = o.sample_every = o.validate_every = 0;
+    auto o = bare_run(keep ? "keep-memory" : "return-memory", 1);
     o.keep_freed_memory = keep;
     facesr::train(o, false);
     std::exit(facesr::test::large_block_is_mapped() ? 1 : 0);
@@ -160,10 +165,7 @@ TEST(Training, ResumeGivesTheSameWeightsAsAnUninterruptedRun) {
 // --lr-decay-steps: the last N steps run at a falling learning rate (a function of the step, so a
 // resume at the same --steps continues it exactly); recorded in the model's training metadata.
 TEST(Training, LearningRateDecayChangesTheLastStepsAndIsRecorded) {
-  auto constant = small_run("lr-constant");
-  constant.steps = 4;
-  constant.phase1_steps = 4;
-  constant.checkpoint_every = constant.sample_every = constant.validate_every = 0;
+  auto constant = bare_run("lr-constant", 4);
   facesr::train(constant, false);
   auto decayed = constant;
   decayed.out_dir = small_run("lr-decayed").out_dir;
@@ -255,10 +257,7 @@ TEST(Training, CommandLineUpsampleAndHeadsReachTheWeightsFile) {
 // the file's, trained on it moves away from it; the file's architecture is taken on the command line,
 // a contradicting one is refused, and the exported metadata names the starting model.
 TEST(Training, InitStartsFromAWeightsFileAndTakesItsArchitecture) {
-  auto base = small_run("init-base");
-  base.steps = 3;
-  base.phase1_steps = 3;
-  base.checkpoint_every = base.sample_every = base.validate_every = 0;
+  auto base = bare_run("init-base", 3);
   facesr::train(base, false);
   const std::string init = base.out_dir + "/model.safetensors";
 
