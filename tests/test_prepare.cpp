@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <set>
 #include <sstream>
 
@@ -259,4 +261,84 @@ TEST(PrepareAligned, StoresJpegFilesMeasuresTheCropRuleAndSkipsBadImages) {
     EXPECT_LT(inside, 0.9);
     EXPECT_GT(batch.mask[i][0][128][128].item<double>(), 0.9) << "the face's centre is in its mask";
   }
+}
+
+// facesr-prepare --repack (tests/gpu/celeba.sh): the same faces, splits, masks and crop rules, every
+// JPEG re-encoded at the given quality: smaller, close to the stored faces, and recorded as such.
+TEST(PrepareRepack, ReencodesJpegsAndKeepsEverythingElse) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "facesr-prepare-repack";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::vector<std::vector<uint8_t>> jpegs;
+  std::vector<uint8_t> masks;
+  std::vector<facesr::FaceRecord> faces;
+  for (const char* person : {"John_Salley", "John_Savage"})
+    for (const auto& chip : chips_of(person, 3)) {
+      cv::Mat face;
+      cv::resize(cv::imread(chip), face, cv::Size(256, 256), 0, 0, cv::INTER_CUBIC);
+      jpegs.emplace_back();
+      ASSERT_TRUE(cv::imencode(".jpg", face, jpegs.back(), {cv::IMWRITE_JPEG_QUALITY, 97}));
+      for (int i = 0; i < facesr::kJpegMaskSide * facesr::kJpegMaskSide; ++i)
+        masks.push_back(static_cast<uint8_t>((i * 7 + faces.size() * 31) % 256));
+      facesr::FaceRecord record;
+      record.source = chip;
+      record.split = faces.size() % 3 == 2 ? facesr::Split::Validation : facesr::Split::Train;
+      record.mask_kind = "landmarks";
+      faces.push_back(record);
+    }
+  facesr::DatasetCropRules rules;
+  rules.rule.side_scale = 1.2;
+  rules.rule.center_dy = -0.03;
+  rules.by_detector["hog"] = rules.rule;
+  rules.by_detector["haar"].side_scale = 1.15;
+  const fs::path in = dir / "aligned.safetensors", out = dir / "repacked.safetensors";
+  facesr::write_jpeg_dataset(in.string(), jpegs, masks, faces, rules, R"({"layout": "test"})");
+
+  const auto run = run_prepare("--repack " + in.string() + " --jpeg-quality 50 --out " + out.string(), dir / "run");
+  ASSERT_EQ(run.status, 0) << run.err;
+  const json report = json::parse(run.out);
+  EXPECT_EQ(report["jpeg_quality"], 50);
+  EXPECT_LT(report["bytes_after"].get<double>(), 0.7 * report["bytes_before"].get<double>()) << report.dump();
+  EXPECT_GT(report["psnr_vs_stored_db"].get<double>(), 28.0) << report.dump();
+  EXPECT_LT(report["psnr_vs_stored_db"].get<double>(), 50.0) << "re-encoded, not copied: " << report.dump();
+
+  const auto before = facesr::Dataset::open(in.string()), after = facesr::Dataset::open(out.string());
+  ASSERT_TRUE(after->jpeg_storage());
+  ASSERT_EQ(after->size(), before->size());
+  EXPECT_LT(fs::file_size(out), fs::file_size(in));
+  for (int64_t k = 0; k < after->size(); ++k) {
+    EXPECT_EQ(after->faces()[k].split, before->faces()[k].split);
+    EXPECT_EQ(after->faces()[k].source, before->faces()[k].source);
+    EXPECT_EQ(after->faces()[k].mask_kind, "landmarks");
+    EXPECT_EQ(0, std::memcmp(after->mask_bytes(k), before->mask_bytes(k), facesr::kJpegMaskSide * facesr::kJpegMaskSide));
+  }
+  EXPECT_EQ(after->crop_rule().side_scale, 1.2);
+  EXPECT_EQ(after->crop_rule().center_dy, -0.03);
+  ASSERT_TRUE(after->crop_rules().by_detector.count("haar"));
+  EXPECT_EQ(after->crop_rules().by_detector.at("haar").side_scale, 1.15);
+  EXPECT_EQ(json::parse(after->summary_json())["repacked"]["jpeg_quality"], 50);
+  EXPECT_EQ(json::parse(after->summary_json())["layout"], "test");
+
+  // The whole batch (decoded on several threads) matches face-by-face batches and stays near the original.
+  std::vector<int64_t> all(static_cast<std::size_t>(after->size()));
+  std::iota(all.begin(), all.end(), 0);
+  const auto batch = after->batch(all), original = before->batch(all);
+  for (int64_t k = 0; k < after->size(); ++k)
+    EXPECT_TRUE(torch::equal(batch.hr[k], after->batch({k}).hr[0])) << "face " << k;
+  const double mean_error = batch.hr.sub(original.hr).abs().mean().item<double>() * 127.5;
+  EXPECT_GT(mean_error, 0.1);
+  EXPECT_LT(mean_error, 6.0);
+
+  // Wrong uses: without a quality, with photos too, a raw-storage dataset.
+  EXPECT_EQ(run_prepare("--repack " + in.string() + " --out " + (dir / "x.safetensors").string(), dir / "run").status, 2);
+  EXPECT_EQ(run_prepare("--repack " + in.string() + " --jpeg-quality 80 --aligned --out " + (dir / "x.safetensors").string() +
+                        " " + dir.string(), dir / "run").status, 2);
+  const fs::path raw = dir / "raw.safetensors";
+  facesr::write_dataset(raw.string(), std::vector<uint8_t>(256 * 256 * 3, 128), std::vector<uint8_t>(256 * 256, 255),
+                        {faces[0]}, rules.rule, "{}");
+  const auto raw_run = run_prepare("--repack " + raw.string() + " --jpeg-quality 80 --out " + (dir / "x.safetensors").string(),
+                                   dir / "run");
+  EXPECT_EQ(raw_run.status, 1);
+  EXPECT_NE(raw_run.err.find("stores raw pixels"), std::string::npos) << raw_run.err;
+  EXPECT_FALSE(fs::exists(dir / "x.safetensors"));
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -176,6 +177,17 @@ Dataset::~Dataset() {
   if (mapping_) ::munmap(mapping_, mapped_size_);
 }
 
+std::pair<const uint8_t*, std::size_t> Dataset::jpeg_file(int64_t k) const {
+  if (jpeg_ == nullptr) throw std::logic_error(path_ + " stores raw pixels, not JPEG files");
+  if (k < 0 || k >= size()) throw std::out_of_range("dataset index " + std::to_string(k) + " out of range");
+  return {jpeg_ + jpeg_offsets_[k], jpeg_offsets_[k + 1] - jpeg_offsets_[k]};
+}
+
+const uint8_t* Dataset::mask_bytes(int64_t k) const {
+  if (k < 0 || k >= size()) throw std::out_of_range("dataset index " + std::to_string(k) + " out of range");
+  return masks_ + k * mask_side_ * mask_side_;
+}
+
 std::vector<int64_t> Dataset::indices(Split split) const {
   std::vector<int64_t> out;
   for (int64_t i = 0; i < size(); ++i)
@@ -188,19 +200,23 @@ Dataset::Batch Dataset::batch(const std::vector<int64_t>& indices) const {
   const int64_t mask_bytes = mask_side_ * mask_side_;
   auto images = torch::empty({n, kDatasetSide, kDatasetSide, 3}, torch::kUInt8);
   auto masks = torch::empty({n, 1, mask_side_, mask_side_}, torch::kUInt8);
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t k = indices[i];
+  for (const int64_t k : indices)
     if (k < 0 || k >= size()) throw std::out_of_range("dataset index " + std::to_string(k) + " out of range");
-    uint8_t* image = images.data_ptr<uint8_t>() + i * kImageBytes;
-    if (jpeg_ != nullptr) {
-      const std::string error = decode_rgb_image(jpeg_ + jpeg_offsets_[k], jpeg_offsets_[k + 1] - jpeg_offsets_[k],
-                                                 kDatasetSide, image);
-      if (!error.empty()) fail(path_, "face " + std::to_string(k) + " (" + faces_[k].source + "): " + error);
-    } else {
-      std::memcpy(image, images_ + k * kImageBytes, kImageBytes);
+  std::vector<std::string> errors(static_cast<std::size_t>(n));
+  at::parallel_for(0, n, 4, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t k = indices[i];
+      uint8_t* image = images.data_ptr<uint8_t>() + i * kImageBytes;
+      if (jpeg_ != nullptr)
+        errors[i] = decode_rgb_image(jpeg_ + jpeg_offsets_[k], jpeg_offsets_[k + 1] - jpeg_offsets_[k], kDatasetSide,
+                                     image);
+      else
+        std::memcpy(image, images_ + k * kImageBytes, kImageBytes);
+      std::memcpy(masks.data_ptr<uint8_t>() + i * mask_bytes, masks_ + k * mask_bytes, mask_bytes);
     }
-    std::memcpy(masks.data_ptr<uint8_t>() + i * mask_bytes, masks_ + k * mask_bytes, mask_bytes);
-  }
+  });
+  for (int64_t i = 0; i < n; ++i)
+    if (!errors[i].empty()) fail(path_, "face " + std::to_string(indices[i]) + " (" + faces_[indices[i]].source + "): " + errors[i]);
   auto mask = masks.to(torch::kFloat32).div_(255.0);
   if (mask_side_ != kDatasetSide)
     mask = torch::nn::functional::interpolate(

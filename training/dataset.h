@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -75,8 +76,13 @@ class Dataset {
   bool jpeg_storage() const { return jpeg_ != nullptr; }
   const std::string& summary_json() const { return summary_; }
   const std::string& path() const { return path_; }
+  // Jpeg storage only: face k's JPEG file as stored, and its mask (mask_side() squared bytes).
+  std::pair<const uint8_t*, std::size_t> jpeg_file(int64_t k) const;
+  const uint8_t* mask_bytes(int64_t k) const;
+  int64_t mask_side() const { return mask_side_; }
 
   // Faces as float tensors on the CPU: hr N x 3 x 256 x 256 in [-1, 1], mask N x 1 x 256 x 256 in [0, 1].
+  // JPEGs are decoded on LibTorch's intra-op threads (a GPU's steps outrun one core's decoding).
   // Throws WeightsError naming the face when a stored JPEG does not decode to 256x256.
   struct Batch {
     torch::Tensor hr;

@@ -62,8 +62,9 @@ constexpr int kCelebADetectionSide = 512;  // CelebA-HQ images are shrunk to thi
 
 struct PrepareCli {
   std::vector<std::string> inputs;
-  std::string out, celeba_hq, identities, celeba_mapping;
+  std::string out, celeba_hq, identities, celeba_mapping, repack;
   bool aligned = false;
+  int jpeg_quality = 0;
   int min_face = 128, upsample = 1;
   double val = 0.1, test = 0.0;
   unsigned seed = 1;
@@ -390,6 +391,11 @@ int main(int argc, char** argv) {
                "JPEG files, crop rule measured against the HOG and Haar detectors' boxes, split at random by "
                "image (prepare_aligned.h)");
   app.add_option("--out", cli.out, "dataset file to write (.safetensors)")->required();
+  app.add_option("--repack", cli.repack,
+                 "an --aligned dataset to write again with its JPEGs re-encoded at --jpeg-quality (smaller, for a "
+                 "size-limited transfer; the ground truth gets that JPEG loss too)");
+  app.add_option("--jpeg-quality", cli.jpeg_quality, "with --repack: JPEG quality of the re-encoded faces (1-100)")
+      ->check(CLI::Range(1, 100));
   app.add_option("--celeba-hq", cli.celeba_hq,
                  "CelebAMask-HQ folder (CelebA-HQ-img/<N>.jpg, optional CelebAMask-HQ-mask-anno/<N/2000>/<NNNNN>_<part>.png, "
                  "CelebA-HQ-to-CelebA-mapping.txt): one aligned face per image, masks from the face-part PNGs");
@@ -413,6 +419,18 @@ int main(int argc, char** argv) {
   app.add_option("--crop-center-dy", cli.crop.center_dy, "crop rule: centre shift down, in face heights")
       ->check(CLI::Range(-1.0, 1.0));
   CLI11_PARSE(app, argc, argv);
+  if (!cli.repack.empty() || cli.jpeg_quality != 0) {
+    if (cli.repack.empty() || cli.jpeg_quality == 0 || !cli.inputs.empty() || !cli.celeba_hq.empty() || cli.aligned) {
+      std::fprintf(stderr, "facesr-prepare: --repack DATASET goes with --jpeg-quality Q and --out, and nothing else\n");
+      return 2;
+    }
+    try {
+      return facesr::repack_jpeg_dataset(cli.repack, cli.out, cli.jpeg_quality);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "facesr-prepare: %s\n", e.what());
+      return 1;
+    }
+  }
   if (cli.val + cli.test >= 1.0) {
     std::fprintf(stderr, "facesr-prepare: --val + --test must leave photos for training\n");
     return 2;

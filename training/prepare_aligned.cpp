@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -12,6 +13,7 @@
 #include <random>
 
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "dataset.h"
@@ -242,6 +244,57 @@ int prepare_aligned(const AlignedPrepareOptions& o) {
   }
   std::fprintf(stderr, "facesr-prepare: wrote %zu aligned faces to %s (skipped images: %zu)\n", faces.size(),
                o.out.c_str(), skipped.size());
+  return 0;
+}
+
+int repack_jpeg_dataset(const std::string& in, const std::string& out, int quality) {
+  const auto dataset = Dataset::open(in);
+  if (!dataset->jpeg_storage())
+    throw std::runtime_error(in + " stores raw pixels: --repack re-encodes the JPEG files of an --aligned dataset");
+  const int64_t n = dataset->size();
+  const std::size_t mask_bytes = static_cast<std::size_t>(dataset->mask_side() * dataset->mask_side());
+  if (dataset->mask_side() != kJpegMaskSide)
+    throw std::runtime_error(in + ": masks of " + std::to_string(dataset->mask_side()) + " px, not " +
+                             std::to_string(kJpegMaskSide));
+  std::vector<std::vector<uint8_t>> jpegs(static_cast<std::size_t>(n));
+  std::vector<uint8_t> masks;
+  masks.reserve(static_cast<std::size_t>(n) * mask_bytes);
+  std::vector<uint8_t> before(kSide * kSide * 3), after(kSide * kSide * 3);
+  double bytes_before = 0, bytes_after = 0, squared_error = 0;
+  const std::vector<int> params{cv::IMWRITE_JPEG_QUALITY, quality};
+  for (int64_t k = 0; k < n; ++k) {
+    const auto [data, size] = dataset->jpeg_file(k);
+    const std::string source = dataset->faces()[k].source;
+    if (const std::string e = decode_rgb_image(data, size, kSide, before.data()); !e.empty())
+      throw std::runtime_error(in + ": face " + std::to_string(k) + " (" + source + "): " + e);
+    cv::Mat rgb(kSide, kSide, CV_8UC3, before.data()), bgr;
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+    if (!cv::imencode(".jpg", bgr, jpegs[k], params))
+      throw std::runtime_error("cannot encode face " + std::to_string(k) + " (" + source + ") as JPEG");
+    if (const std::string e = decode_rgb_image(jpegs[k].data(), jpegs[k].size(), kSide, after.data()); !e.empty())
+      throw std::runtime_error("the re-encoded face " + std::to_string(k) + " does not decode: " + e);
+    for (std::size_t i = 0; i < before.size(); ++i) {
+      const double d = static_cast<double>(before[i]) - after[i];
+      squared_error += d * d;
+    }
+    bytes_before += static_cast<double>(size);
+    bytes_after += static_cast<double>(jpegs[k].size());
+    masks.insert(masks.end(), dataset->mask_bytes(k), dataset->mask_bytes(k) + mask_bytes);
+  }
+  const double mse = squared_error / (static_cast<double>(n) * kSide * kSide * 3);
+  json summary = json::parse(dataset->summary_json(), nullptr, false);
+  if (!summary.is_object()) summary = json::object();
+  summary["repacked"] = {
+      {"from", in},
+      {"jpeg_quality", quality},
+      {"bytes_before", bytes_before},
+      {"bytes_after", bytes_after},
+      {"psnr_vs_stored_db", mse > 0 ? 10 * std::log10(255.0 * 255.0 / mse) : 99.0},
+      {"note", "every face re-encoded (OpenCV, 4:2:0): the ground truth carries this JPEG loss too"}};
+  std::printf("%s\n", summary["repacked"].dump(2).c_str());
+  write_jpeg_dataset(out, jpegs, masks, dataset->faces(), dataset->crop_rules(), summary.dump());
+  std::fprintf(stderr, "facesr-prepare: repacked %lld faces into %s: %.1f MB -> %.1f MB at JPEG quality %d\n",
+               static_cast<long long>(n), out.c_str(), bytes_before / 1e6, bytes_after / 1e6, quality);
   return 0;
 }
 

@@ -30,4 +30,12 @@ struct AlignedPrepareOptions {
 // Prints the summary (JSON) and returns a process exit code (0: written; 1: nothing usable).
 int prepare_aligned(const AlignedPrepareOptions& options);
 
+// facesr-prepare --repack IN --jpeg-quality Q: the same dataset (faces, splits, masks, crop rules)
+// with every JPEG re-encoded at quality Q (OpenCV, 4:2:0), smaller for a machine reached through a
+// size-limited transfer (tests/gpu/celeba.sh: 64 MiB per call). Re-encoding adds JPEG loss to the
+// ground truth: the summary records it (repacked_from, jpeg_quality, bytes before/after, PSNR of
+// the re-encoded faces against the stored ones). Throws on a raw-storage or unreadable dataset.
+// Prints the summary (JSON); returns 0.
+int repack_jpeg_dataset(const std::string& in, const std::string& out, int quality);
+
 }  // namespace facesr
