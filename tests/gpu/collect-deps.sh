@@ -5,11 +5,12 @@
 # device tool): nlohmann-json, CLI11, stb and gtest (headers and static libraries), pkgconf, and the
 # packed training faces. pkg-config files are written with a @PREFIX@ that run.sh fills in there.
 #
-# usage: tests/gpu/collect-deps.sh [DATASET]   (default out/data/faces-default.safetensors)
+# usage: tests/gpu/collect-deps.sh [DATASET]   (default out/data/faces-default.safetensors; "-": none,
+#        for tests/gpu/celeba.sh, whose data travels in .gpu-data)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dataset=${1:-out/data/faces-default.safetensors}
-[[ -f "$dataset" ]] || { echo "collect-deps: no dataset at $dataset (pipelines/demo.sh or facesr-prepare makes one)" >&2; exit 1; }
+[[ $dataset == - || -f "$dataset" ]] || { echo "collect-deps: no dataset at $dataset (pipelines/demo.sh or facesr-prepare makes one)" >&2; exit 1; }
 grep -qx '/.gpu-deps/' .git/info/exclude 2>/dev/null || echo '/.gpu-deps/' >> .git/info/exclude
 
 d=.gpu-deps
@@ -36,5 +37,5 @@ pc CLI11 "$(pkg-config --modversion CLI11)" '-I${prefix}/include' ''
 pc stb "$(pkg-config --modversion stb)" '-I${prefix}/include/stb' '-L${prefix}/lib -l:libstb.a'
 pc gtest "$(pkg-config --modversion gtest)" '-I${prefix}/include -DGTEST_HAS_PTHREAD=1' '-L${prefix}/lib -l:libgtest.a -lpthread'
 pc gtest_main "$(pkg-config --modversion gtest_main)" '-I${prefix}/include -DGTEST_HAS_PTHREAD=1' '-L${prefix}/lib -l:libgtest_main.a -l:libgtest.a -lpthread'
-cp "$dataset" "$d/data/faces.safetensors"
+[[ $dataset == - ]] || cp "$dataset" "$d/data/faces.safetensors"
 du -sh "$d"

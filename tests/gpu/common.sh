@@ -38,29 +38,34 @@ rm -rf "$pcdir"; mkdir -p "$pcdir"
 for f in "$deps"/lib/pkgconfig/*.pc; do sed "s|@PREFIX@|$deps|" "$f" > "$pcdir/$(basename "$f")"; done
 command -v pkg-config >/dev/null || export PATH="$PATH:$deps/bin"
 export PKG_CONFIG_PATH=$pcdir
-torch_dir=${TORCH_DIR:-$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')/Torch}
-torch_root=${TORCH_ROOT:-$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))')}
+torch_dir=${TORCH_DIR:-$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>/dev/null)/Torch}
+torch_root=${TORCH_ROOT:-$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null)}
 std=c++17
 grep -qs 'C++20 or later' "$torch_root/include/ATen/ATen.h" "$torch_root/include/torch/all.h" && std=c++20
 
 # ---- build -----------------------------------------------------------------------------------------
-build=$root/build-gpu
-configured=""
-for try_std in $std c++20; do
-  say "configure (cpp_std=$try_std, torch_dir=$torch_dir)"
-  rm -rf "$build"
-  if meson setup "$build" -Dbuildtype=release -Dcpp_std=$try_std -Dtorch_dir="$torch_dir" \
-       -Dcuda=${FACESR_CUDA:-enabled} -Dgst-plugin=disabled -Dfacedetect=disabled -Dtraining-tools=enabled \
-       -Dtests=enabled -Dbenchmarks=auto > "$logs/setup-$try_std.log" 2>&1; then
-    configured=$try_std; cp "$logs/setup-$try_std.log" "$logs/setup.log"; break
-  fi
-  tail -15 "$logs/setup-$try_std.log" | tee -a "$OUT/summary.txt"
-done
-[[ -n $configured ]] || finish 1
-grep -A8 '^facesr' "$logs/setup.log" | tee -a "$OUT/summary.txt"
-timeout $(( $(left) - 120 )) ninja -C "$build" -k 0 ${build_targets:-} > "$logs/build.log" 2>&1
-say "build rc=$? ($(grep -c 'FAILED' "$logs/build.log") failed)"
-grep -B2 -A12 'FAILED' "$logs/build.log" | grep -m 40 -E 'error|FAILED' | tee -a "$OUT/summary.txt"
+# GPU_PREBUILT=DIR: use that build instead (a dry run of a script on the Debian machine, CPU only).
+build=${GPU_PREBUILT:-$root/build-gpu}
+if [[ -n ${GPU_PREBUILT:-} ]]; then
+  say "prebuilt: $build (no configure, no build)"
+else
+  configured=""
+  for try_std in $std c++20; do
+    say "configure (cpp_std=$try_std, torch_dir=$torch_dir)"
+    rm -rf "$build"
+    if meson setup "$build" -Dbuildtype=release -Dcpp_std=$try_std -Dtorch_dir="$torch_dir" \
+         -Dcuda=${FACESR_CUDA:-enabled} -Dgst-plugin=disabled -Dfacedetect=disabled -Dtraining-tools=enabled \
+         -Dtests=enabled -Dbenchmarks=auto > "$logs/setup-$try_std.log" 2>&1; then
+      configured=$try_std; cp "$logs/setup-$try_std.log" "$logs/setup.log"; break
+    fi
+    tail -15 "$logs/setup-$try_std.log" | tee -a "$OUT/summary.txt"
+  done
+  [[ -n $configured ]] || finish 1
+  grep -A8 '^facesr' "$logs/setup.log" | tee -a "$OUT/summary.txt"
+  timeout $(( $(left) - 120 )) ninja -C "$build" -k 0 ${build_targets:-} > "$logs/build.log" 2>&1
+  say "build rc=$? ($(grep -c 'FAILED' "$logs/build.log") failed)"
+  grep -B2 -A12 'FAILED' "$logs/build.log" | grep -m 40 -E 'error|FAILED' | tee -a "$OUT/summary.txt"
+fi
 
 data=$deps/data/faces.safetensors
 default_model=$root/model/weights/facesr-default.safetensors
