@@ -116,7 +116,7 @@ train() {
   local want got
   want=$(cat .gpu-data/p*/celeba.sha256 2>/dev/null | tail -1)
   got=$(sha256sum "$celeba" | cut -d' ' -f1)
-  say "dataset: $(ls -d .gpu-data/p* 2>/dev/null | tr '\n' ' ')-> $(stat -c %s "$celeba") bytes, sha256 ${got:0:16} ($([[ $want == "$got" ]] && echo matches || echo "DOES NOT match ${want:0:16}: a part is missing"))"
+  say "dataset: $(ls -d .gpu-data/p* 2>/dev/null | tr '\n' ' ')-> $(stat -c %s "$celeba") bytes, sha256 ${got:0:16} ($([[ $want == "$got" ]] && echo matches || echo "DOES NOT match ${want:0:16}: a part is missing; the machine went back between calls? send the parts again, one call after another"))"
   [[ $want == "$got" ]] || finish 1
 
   local train=$build/training/facesr-train eval=$build/training/facesr-eval
