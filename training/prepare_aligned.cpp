@@ -252,10 +252,7 @@ int repack_jpeg_dataset(const std::string& in, const std::string& out, int quali
   if (!dataset->jpeg_storage())
     throw std::runtime_error(in + " stores raw pixels: --repack re-encodes the JPEG files of an --aligned dataset");
   const int64_t n = dataset->size();
-  const std::size_t mask_bytes = static_cast<std::size_t>(dataset->mask_side() * dataset->mask_side());
-  if (dataset->mask_side() != kJpegMaskSide)
-    throw std::runtime_error(in + ": masks of " + std::to_string(dataset->mask_side()) + " px, not " +
-                             std::to_string(kJpegMaskSide));
+  const std::size_t mask_bytes = kJpegMaskSide * kJpegMaskSide;  // what the jpeg storage holds
   std::vector<std::vector<uint8_t>> jpegs(static_cast<std::size_t>(n));
   std::vector<uint8_t> masks;
   masks.reserve(static_cast<std::size_t>(n) * mask_bytes);
@@ -267,16 +264,14 @@ int repack_jpeg_dataset(const std::string& in, const std::string& out, int quali
     const std::string source = dataset->faces()[k].source;
     if (const std::string e = decode_rgb_image(data, size, kSide, before.data()); !e.empty())
       throw std::runtime_error(in + ": face " + std::to_string(k) + " (" + source + "): " + e);
-    cv::Mat rgb(kSide, kSide, CV_8UC3, before.data()), bgr;
+    const cv::Mat rgb(kSide, kSide, CV_8UC3, before.data()), decoded(kSide, kSide, CV_8UC3, after.data());
+    cv::Mat bgr;
     cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
     if (!cv::imencode(".jpg", bgr, jpegs[k], params))
       throw std::runtime_error("cannot encode face " + std::to_string(k) + " (" + source + ") as JPEG");
     if (const std::string e = decode_rgb_image(jpegs[k].data(), jpegs[k].size(), kSide, after.data()); !e.empty())
       throw std::runtime_error("the re-encoded face " + std::to_string(k) + " does not decode: " + e);
-    for (std::size_t i = 0; i < before.size(); ++i) {
-      const double d = static_cast<double>(before[i]) - after[i];
-      squared_error += d * d;
-    }
+    squared_error += cv::norm(rgb, decoded, cv::NORM_L2SQR);
     bytes_before += static_cast<double>(size);
     bytes_after += static_cast<double>(jpegs[k].size());
     masks.insert(masks.end(), dataset->mask_bytes(k), dataset->mask_bytes(k) + mask_bytes);

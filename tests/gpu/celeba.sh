@@ -18,7 +18,9 @@
 #   2. there: tests/gpu/celeba.sh train
 #             builds facesr-train and facesr-eval against the machine's LibTorch (common.sh), joins
 #             and unzips the parts (sha256 checked), probes the step time, trains for the time left (linear decay
-#             of the rate to 0 at the last step, sized from the probe), exports F16 and evaluates the
+#             of the rate to 0 at the last step, sized from the probe; the probe does not time the
+#             validations, so a run can be stopped a few steps short: its checkpoint is exported as
+#             it is), exports F16 and evaluates the
 #             new model and its --init model on the validation faces (the CelebA figure of the
 #             README's tables, unless the faces were re-encoded). $OUT gets
 #             summary.txt, results.tar.gz (logs, log.csv, validation.csv, eval JSONs), the last sample
@@ -58,19 +60,19 @@ pack() {
   local size
   size=$(stat -c %s "$packed")
   rm -rf .gpu-data
-  # Parts of first_cap bytes; the last part must also fit beside .gpu-deps.
-  local offset=0 index=0 n
-  while ((offset < size)); do
-    local rest=$((size - offset))
-    if ((rest <= last_cap)); then n=$rest
-    elif ((rest - first_cap >= 0 && rest - first_cap <= last_cap)); then n=$((rest - last_cap))
-    else n=$((rest < first_cap ? rest : first_cap)); fi
+  # The last part travels beside .gpu-deps (last_cap bytes at most), the ones before it alone.
+  part() {  # part OFFSET BYTES: the next .gpu-data/pNN
     local dir
     dir=.gpu-data/p$(printf %02d $index)
     mkdir -p "$dir"
-    tail -c +$((offset + 1)) "$packed" | head -c "$n" > "$dir/celeba.part"
-    offset=$((offset + n)); index=$((index + 1))
+    tail -c +$(($1 + 1)) "$packed" | head -c "$2" > "$dir/celeba.part"
+    index=$((index + 1))
+  }
+  local index=0 offset=0 head_bytes=$((size > last_cap ? size - last_cap : 0))
+  for ((offset = 0; offset < head_bytes; offset += first_cap)); do
+    part $offset $((head_bytes - offset < first_cap ? head_bytes - offset : first_cap))
   done
+  part $head_bytes $((size - head_bytes))
   local last
   last=$(ls -d .gpu-data/p* | tail -1)
   sha256sum "$dataset" | cut -d' ' -f1 > "$last/celeba.sha256"
@@ -129,10 +131,10 @@ train() {
   rm -rf "$run" "$run-probe"
   timeout 120 "$train" "${common[@]}" --out "$run-probe" --steps 12 --phase1-steps 12 --validate-every 0 \
     --checkpoint-every 0 --sample-every 0 > "$logs/train-probe.log" 2>&1
-  say "probe rc=$?: $(step_table "$run-probe/log.csv" "$batch" 2>&1)"
-  local step_s
-  step_s=$(python3 -c "import csv,statistics,sys; r=list(csv.DictReader(open(sys.argv[1])))[2:]; print(statistics.median(float(x['seconds']) for x in r))" \
-           "$run-probe/log.csv" 2>/dev/null)
+  local probe_rc=$? probe step_s
+  probe=$(step_table "$run-probe/log.csv" "$batch" 2>&1)
+  say "probe rc=$probe_rc: $probe"
+  step_s=$(awk '/^training phase/ {print $7}' <<< "$probe")  # "... median S s/step ..."
   rm -rf "$run-probe"
 
   # ---- train for the time left, less export and evaluation (~60 s) ----------------------------------
