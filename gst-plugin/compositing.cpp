@@ -221,6 +221,23 @@ cv::Mat luma(const FramePlanes& frame) {
   return gray;
 }
 
+cv::Mat luma_thumbnail(const FramePlanes& frame, cv::Size size) {
+  const cv::Rect whole(frame.origin_x, frame.origin_y, frame.width, frame.height);
+  cv::Mat small;
+  if (frame.layout != FrameLayout::Packed) {
+    cv::resize(plane_mat(frame, 0, CV_8UC1, whole), small, size, 0, 0, cv::INTER_AREA);
+    return small;
+  }
+  cv::resize(plane_mat(frame, 0, CV_8UC(frame.pixel_bytes), whole), small, size, 0, 0, cv::INTER_AREA);
+  cv::Mat weights = cv::Mat::zeros(1, frame.pixel_bytes, CV_32F);
+  weights.at<float>(0, frame.r) = 0.299f;
+  weights.at<float>(0, frame.g) = 0.587f;
+  weights.at<float>(0, frame.b) = 0.114f;
+  cv::Mat gray;
+  cv::transform(small, gray, weights);
+  return gray;
+}
+
 cv::Mat detection_rgb(const FramePlanes& frame) {
   const cv::Rect whole(frame.origin_x, frame.origin_y, frame.width, frame.height);
   cv::Mat rgb(frame.height, frame.width, CV_8UC3);
@@ -351,19 +368,54 @@ void draw_outline(FramePlanes& frame, const cv::Rect& box, int thickness, const 
   fill_rgb(frame, {box.br().x, box.y, t, box.height}, rgb);
 }
 
-void draw_inset(FramePlanes& frame, const cv::Rect& box, const cv::Mat& result, int side) {
-  constexpr int kGap = 4, kBorder = 2;
-  side = std::min({side, frame.width - 2 * kBorder, frame.height - 2 * kBorder});
-  if (side < 8) return;
-  int x = box.br().x + kGap + kBorder;
-  if (x + side + kBorder > frame.width) x = box.x - kGap - kBorder - side;
-  x = std::clamp(x, kBorder, frame.width - side - kBorder);
-  const int y = std::clamp(box.y, kBorder, frame.height - side - kBorder);
-  const cv::Rect inset(x, y, side, side);
-  fill_rgb(frame, {x - kBorder, y - kBorder, side + 2 * kBorder, side + 2 * kBorder}, cv::Scalar(255, 255, 255));
+std::vector<cv::Rect> place_insets(cv::Size frame, const std::vector<cv::Rect>& faces, const std::vector<int>& sides) {
+  constexpr int kGap = 4, kMinSide = 24;
+  const cv::Rect whole(0, 0, frame.width, frame.height);
+  std::vector<cv::Rect> taken(faces.begin(), faces.end()), insets;
+  auto free = [&](const cv::Rect& r) {
+    if ((r & whole) != r) return false;
+    for (const auto& t : taken)
+      if ((r & t).area() > 0) return false;
+    return true;
+  };
+  for (std::size_t i = 0; i < sides.size(); ++i) {
+    const cv::Rect& face = faces[i];
+    cv::Rect chosen;
+    for (int side = std::min({sides[i], frame.width, frame.height}); side >= kMinSide && chosen.empty();
+         side = side * 3 / 4) {
+      std::vector<cv::Rect> candidates = {
+          {face.br().x + kGap, face.y, side, side},                 // right of the face
+          {face.x - kGap - side, face.y, side, side},               // left
+          {face.x, face.br().y + kGap, side, side},                 // below
+          {face.x, face.y - kGap - side, side, side}};              // above
+      for (int x = 0; x + side <= frame.width; x += side + kGap) {  // the gallery: bottom and top edges
+        candidates.push_back({x, frame.height - side, side, side});
+        candidates.push_back({x, 0, side, side});
+      }
+      for (int y = 0; y + side <= frame.height; y += side + kGap) {  // right and left edges
+        candidates.push_back({frame.width - side, y, side, side});
+        candidates.push_back({0, y, side, side});
+      }
+      for (const auto& c : candidates)
+        if (free(c)) {
+          chosen = c;
+          break;
+        }
+    }
+    insets.push_back(chosen);
+    if (!chosen.empty()) taken.push_back(chosen);
+  }
+  return insets;
+}
+
+void draw_inset(FramePlanes& frame, const cv::Rect& inset, const cv::Mat& result) {
+  constexpr int kBorder = 2;
+  const cv::Rect picture(inset.x + kBorder, inset.y + kBorder, inset.width - 2 * kBorder, inset.height - 2 * kBorder);
+  if (picture.width < 8 || picture.height < 8) return;
+  fill_rgb(frame, inset, cv::Scalar(255, 255, 255));
   cv::Mat resized;
-  cv::resize(result, resized, inset.size(), 0, 0, side < result.cols ? cv::INTER_AREA : cv::INTER_CUBIC);
-  blend_rgb(frame, inset, resized, cv::Mat(inset.size(), CV_32FC1, cv::Scalar(1.0)));
+  cv::resize(result, resized, picture.size(), 0, 0, picture.width < result.cols ? cv::INTER_AREA : cv::INTER_CUBIC);
+  blend_rgb(frame, picture, resized, cv::Mat(picture.size(), CV_32FC1, cv::Scalar(1.0)));
 }
 
 }  // namespace facesr

@@ -68,6 +68,10 @@ void fill_rgb(FramePlanes& frame, const cv::Rect& rect, const cv::Scalar& rgb);
 // for packed formats.
 cv::Mat luma(const FramePlanes& frame);
 
+// The frame's luma shrunk to `size` by area averaging (CV_8UC1), cheaply: packed pixels are shrunk
+// before their luma is computed. For telling scene cuts (FaceEnhancer).
+cv::Mat luma_thumbnail(const FramePlanes& frame, cv::Size size);
+
 // RGB8 (CV_8UC3) of the whole frame for a colour face detector: exact for packed formats, BT.601
 // full-range arithmetic on bilinearly upsampled chroma for YUV (a detector's view, not for output).
 cv::Mat detection_rgb(const FramePlanes& frame);
@@ -95,8 +99,16 @@ void paste_face(FramePlanes& target, const CropRegion& region, const FaceBox& fa
 // Draws an outline `thickness` pixels wide just outside `box` (clipped to the frame).
 void draw_outline(FramePlanes& frame, const cv::Rect& box, int thickness, const cv::Scalar& rgb);
 
-// Shows `result` enlarged next to `box` (to its right where it fits, else to its left, kept inside
-// the frame), `side` pixels square, with a 2-pixel border.
-void draw_inset(FramePlanes& frame, const cv::Rect& box, const cv::Mat& result, int side);
+// Where mode=inset shows each face enlarged: for face i a square of about sides[i] pixels (border
+// included) that covers no face of `faces` (all found, enhanced or not) and no inset placed before it,
+// inside the frame: beside the face (right, left, below, above) where there is room, else in a
+// gallery along the frame's edges (bottom, top, right, left); where none is free at that size, the
+// same at 3/4 of it, down to 24 px; an empty rect when nothing fits (the face is still enhanced, only
+// not shown enlarged). insets[i] belongs to faces[i] for i < sides.size() (the enhanced faces come
+// first in `faces`).
+std::vector<cv::Rect> place_insets(cv::Size frame, const std::vector<cv::Rect>& faces, const std::vector<int>& sides);
+
+// Draws `result` into `inset` (a rect from place_insets: border included, 2 px white).
+void draw_inset(FramePlanes& frame, const cv::Rect& inset, const cv::Mat& result);
 
 }  // namespace facesr

@@ -112,6 +112,15 @@ gst_facesr_set_info (GstVideoFilter * filter, GstCaps * incaps, GstVideoInfo * i
         " scaled by 1, 2, 4 or 8 (and twice as wide side by side)", outcaps, incaps);
     return FALSE;
   }
+  /* A resize would mix the two fields of an interlaced frame into every output line. */
+  if (scale > 1 && GST_VIDEO_INFO_IS_INTERLACED (in_info)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("output-scale=%d needs progressive video; this stream is interlaced (interlace-mode=%s)", scale,
+            gst_video_interlace_mode_to_string (GST_VIDEO_INFO_INTERLACE_MODE (in_info))),
+        ("Put deinterlace before facesr (... ! deinterlace ! facesr output-scale=%d ! ...), or use output-scale=1.",
+            scale));
+    return FALSE;
+  }
   GST_OBJECT_LOCK (self);
   self->negotiated_scale = (guint) scale;
   self->negotiated_side_by_side = side_by_side;

@@ -16,16 +16,17 @@ GST_DEBUG_CATEGORY_EXTERN (gst_facesr_debug);
 #endif
 
 #define DEFAULT_MODEL FACESR_DEFAULT_MODEL
+#define DEFAULT_COMPANION_MODELS TRUE
 #define DEFAULT_DEVICE GST_FACESR_DEVICE_AUTO
 #define DEFAULT_PRECISION GST_FACESR_PRECISION_AUTO
 #define DEFAULT_THREADS 0
 #define DEFAULT_DETECTOR GST_FACESR_DETECTOR_AUTO
 #define DEFAULT_DETECT_INTERVAL 0
 #define DEFAULT_MIN_FACE_SIZE 16
-/* -1: auto, the largest face the model's 32x32 input holds without shrinking (FaceEnhancer). */
+/* -1: auto, the largest face the largest loaded model's input holds without shrinking (FaceEnhancer). */
 #define DEFAULT_MAX_FACE_SIZE -1
 #define DEFAULT_MAX_FACES 8
-#define DEFAULT_OUTPUT_SCALE 1
+#define DEFAULT_OUTPUT_SCALE GST_FACESR_OUTPUT_SCALE_1
 #define DEFAULT_MODE GST_FACESR_MODE_REPLACE
 #define DEFAULT_TEMPORAL_SMOOTHING 0.5
 #define DEFAULT_NOISE 0.0
@@ -40,6 +41,7 @@ enum
 {
   PROP_0,
   PROP_MODEL,
+  PROP_COMPANION_MODELS,
   PROP_DEVICE,
   PROP_PRECISION,
   PROP_THREADS,
@@ -63,6 +65,7 @@ struct _GstFacesr
 
   /* Properties; under the object lock. */
   gchar *model;
+  gboolean companion_models;
   GstFacesrDevice device;
   GstFacesrPrecision precision;
   gint threads;

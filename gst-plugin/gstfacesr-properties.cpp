@@ -58,6 +58,22 @@ gst_facesr_detector_get_type (void)
 }
 
 GType
+gst_facesr_output_scale_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_FACESR_OUTPUT_SCALE_1, "Output as large as the input", "1"},
+    {GST_FACESR_OUTPUT_SCALE_2, "Output twice as wide and high", "2"},
+    {GST_FACESR_OUTPUT_SCALE_4, "Output 4x as wide and high", "4"},
+    {GST_FACESR_OUTPUT_SCALE_8, "Output 8x as wide and high", "8"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstFacesrOutputScale", values));
+  return type;
+}
+
+GType
 gst_facesr_mode_get_type (void)
 {
   static GType type = 0;
@@ -101,6 +117,12 @@ gst_facesr_set_property (GObject * object, guint prop_id, const GValue * value, 
       g_free (self->model);
       self->model = g_value_dup_string (value);
       GST_DEBUG_OBJECT (self, "model: %s (used from the next start)", GST_STR_NULL (self->model));
+      break;
+    case PROP_COMPANION_MODELS:
+      if (gst_facesr_refuse_while_running (self, pspec))
+        break;
+      self->companion_models = g_value_get_boolean (value);
+      GST_DEBUG_OBJECT (self, "companion-models: %d (used from the next start)", self->companion_models);
       break;
     case PROP_DEVICE:
       if (gst_facesr_refuse_while_running (self, pspec))
@@ -156,11 +178,8 @@ gst_facesr_set_property (GObject * object, guint prop_id, const GValue * value, 
       GST_DEBUG_OBJECT (self, "max-faces: %u", self->max_faces);
       break;
     case PROP_OUTPUT_SCALE:{
-      guint scale = g_value_get_uint (value);
-      if (scale != 1 && scale != 2 && scale != 4 && scale != 8) {
-        g_warning ("facesr: output-scale must be 1, 2, 4 or 8, not %u; keeping %u", scale, self->output_scale);
-        break;
-      }
+      /* An enum: GObject refuses any value but 1, 2, 4 and 8 before it gets here. */
+      const guint scale = (guint) g_value_get_enum (value);
       caps_change = scale != self->output_scale;
       self->output_scale = scale;
       GST_DEBUG_OBJECT (self, "output-scale: %u", scale);
@@ -222,6 +241,9 @@ gst_facesr_get_property (GObject * object, guint prop_id, GValue * value, GParam
     case PROP_MODEL:
       g_value_set_string (value, self->model);
       break;
+    case PROP_COMPANION_MODELS:
+      g_value_set_boolean (value, self->companion_models);
+      break;
     case PROP_DEVICE:
       g_value_set_enum (value, self->device);
       break;
@@ -247,7 +269,7 @@ gst_facesr_get_property (GObject * object, guint prop_id, GValue * value, GParam
       g_value_set_uint (value, self->max_faces);
       break;
     case PROP_OUTPUT_SCALE:
-      g_value_set_uint (value, self->output_scale);
+      g_value_set_enum (value, (gint) self->output_scale);
       break;
     case PROP_MODE:
       g_value_set_enum (value, self->mode);
@@ -286,9 +308,17 @@ gst_facesr_install_properties (GObjectClass * gobject_class)
 
   g_object_class_install_property (gobject_class, PROP_MODEL,
       g_param_spec_string ("model", "Model",
-          "facesr weights file (.safetensors, made by facesr-train). Loaded when the element starts "
-          "(READY to PAUSED); a missing or corrupt file makes that state change fail",
-          DEFAULT_MODEL, rw_ready));
+          "facesr weights file (.safetensors, made by facesr-train), or several separated by commas, one "
+          "per scale (8x: 32x32 input, 4x: 64x64, 2x: 128x128); each face goes to the model with the "
+          "smallest input that holds it without shrinking. A single file also brings the companion "
+          "models its metadata names (the default brings its 4x and 2x models; see companion-models). "
+          "Loaded when the element starts (READY to PAUSED); a missing or corrupt file makes that state "
+          "change fail", DEFAULT_MODEL, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_COMPANION_MODELS,
+      g_param_spec_boolean ("companion-models", "Companion models",
+          "With a single model file: also load the models for other scales that its metadata names, "
+          "from the same folder (a missing one: a warning, and faces of its size are left alone). "
+          "FALSE: only the file given", DEFAULT_COMPANION_MODELS, rw_ready));
   g_object_class_install_property (gobject_class, PROP_DEVICE,
       g_param_spec_enum ("device", "Device",
           "Where the network runs: auto (a CUDA GPU when there is one, else the CPU), cpu, or cuda "
@@ -324,9 +354,10 @@ gst_facesr_install_properties (GObjectClass * gobject_class)
       g_param_spec_int ("max-face-size", "Maximum face size",
           "Largest face enhanced, in input pixels (larger side of the face box); larger faces are "
           "left alone (reported with reason too-large). -1 = auto: the largest face whose crop the "
-          "model's 32x32 input holds without shrinking it (32 / the model's crop-rule side scale: "
-          "27 px for the default model), as above that the network has less to work with than the "
-          "face already shows and the face-size benchmark measured faces made worse; if "
+          "largest loaded model's input holds without shrinking it (its input side / its crop-rule side "
+          "scale: about 100 px with the default's 2x companion, 25 px for the 8x model alone), as above "
+          "that the network has less to work with than the face already shows and the face-size "
+          "benchmark measured faces made worse; if "
           "min-face-size is above it, no limit. 0 = no limit. A value below min-face-size lowers "
           "min-face-size to it (with a warning)", -1, 8192, DEFAULT_MAX_FACE_SIZE, rw_live));
   g_object_class_install_property (gobject_class, PROP_MAX_FACES,
@@ -334,9 +365,10 @@ gst_facesr_install_properties (GObjectClass * gobject_class)
           "Most faces enhanced per frame, the highest-scoring ones (0 = no limit); bounds the time "
           "a frame takes", 0, 256, DEFAULT_MAX_FACES, rw_live));
   g_object_class_install_property (gobject_class, PROP_OUTPUT_SCALE,
-      g_param_spec_uint ("output-scale", "Output scale",
-          "Output frame size as a multiple of the input: 1, 2, 4 or 8. Faces are pasted from the "
-          "256x256 results, the rest of the frame is resized", 1, 8, DEFAULT_OUTPUT_SCALE, rw_live));
+      g_param_spec_enum ("output-scale", "Output scale",
+          "Output frame size as a multiple of the input: 1, 2, 4 or 8 (no other value is accepted). Faces "
+          "are pasted from the 256x256 results, the rest of the frame is resized",
+          GST_TYPE_FACESR_OUTPUT_SCALE, DEFAULT_OUTPUT_SCALE, rw_live));
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode",
           "replace: enhanced faces replace the originals; inset: each is also shown enlarged beside "
@@ -369,12 +401,14 @@ gst_facesr_install_properties (GObjectClass * gobject_class)
   gst_type_mark_as_plugin_api (GST_TYPE_FACESR_PRECISION, (GstPluginAPIFlags) 0);
   gst_type_mark_as_plugin_api (GST_TYPE_FACESR_DETECTOR, (GstPluginAPIFlags) 0);
   gst_type_mark_as_plugin_api (GST_TYPE_FACESR_MODE, (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_FACESR_OUTPUT_SCALE, (GstPluginAPIFlags) 0);
 }
 
 void
 gst_facesr_init_properties (GstFacesr * self)
 {
   self->model = g_strdup (DEFAULT_MODEL);
+  self->companion_models = DEFAULT_COMPANION_MODELS;
   self->device = DEFAULT_DEVICE;
   self->precision = DEFAULT_PRECISION;
   self->threads = DEFAULT_THREADS;

@@ -65,7 +65,8 @@ gst_facesr_attach_metas (GstFacesr * self, GstBuffer * buffer, const std::vector
             "detected", G_TYPE_BOOLEAN, f.detected,
             "enhanced", G_TYPE_BOOLEAN, f.enhanced,
             "reason", G_TYPE_STRING, f.enhanced ? "enhanced" : f.reason.c_str (),
-            "model", G_TYPE_STRING, self->model_name,
+            "model", G_TYPE_STRING, f.enhanced ? f.model.c_str () : "",
+            "scale", G_TYPE_UINT, (guint) f.scale,
             "synthesized", G_TYPE_BOOLEAN, f.enhanced, NULL));
   }
 }
@@ -104,6 +105,8 @@ gst_facesr_post_message (GstFacesr * self, GstBuffer * buffer, const std::vector
             "detected", G_TYPE_BOOLEAN, f.detected,
             "enhanced", G_TYPE_BOOLEAN, f.enhanced,
             "reason", G_TYPE_STRING, f.enhanced ? "enhanced" : f.reason.c_str (),
+            "model", G_TYPE_STRING, f.enhanced ? f.model.c_str () : "",
+            "scale", G_TYPE_UINT, (guint) f.scale,
             "synthesized", G_TYPE_BOOLEAN, f.enhanced, NULL);
     gst_value_set_structure (&item, face);
     gst_structure_free (face);

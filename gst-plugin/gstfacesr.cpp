@@ -113,6 +113,7 @@ gst_facesr_start (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   config.model_path = self->model ? self->model : "";
+  config.companions = self->companion_models;
   config.device = self->device == GST_FACESR_DEVICE_CPU ? facesr::Device::Cpu :
       self->device == GST_FACESR_DEVICE_CUDA ? facesr::Device::Cuda : facesr::Device::Auto;
   config.precision = self->precision == GST_FACESR_PRECISION_FP32 ? facesr::Precision::Float32 :
@@ -145,7 +146,7 @@ gst_facesr_start (GstBaseTransform * trans)
         throw;
       GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
           ("detector=auto: BlazeFace is not available, using the Haar cascade, which misses most "
-              "faces under 20 px: %s", e.what ()),
+              "faces under 20 px: %s", facesr::printable_text (e.what (), 1000).c_str ()),
           ("Run scripts/fetch-detector-models.sh (or set FACESR_BLAZEFACE_MODEL) to get BlazeFace; "
               "set detector=haar to silence this."));
       config.source = facesr::FaceSource::Haar;
@@ -155,12 +156,13 @@ gst_facesr_start (GstBaseTransform * trans)
     if (e.kind () == facesr::Error::Kind::Device) {
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
           ("The requested device or precision is not available here (model \"%s\"): %s",
-              config.model_path.c_str (), e.what ()),
+              facesr::printable_text (config.model_path, 500).c_str (), e.what ()),
           ("Set device=cpu (or device=auto, which uses a CUDA GPU when there is one) and "
               "precision=auto, or run on a machine whose LibTorch has CUDA and a GPU."));
     } else {
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("Could not load the facesr model \"%s\": %s", config.model_path.c_str (), e.what ()),
+          ("Could not load the facesr model \"%s\": %s", facesr::printable_text (config.model_path, 500).c_str (),
+              e.what ()),
           ("Set the model property to a facesr weights file (.safetensors, made by facesr-train); "
               "the default model is " FACESR_DEFAULT_MODEL "."));
     }
@@ -168,7 +170,8 @@ gst_facesr_start (GstBaseTransform * trans)
   } catch (const std::exception & e) {
     /* FaceEnhancer::create turns every failure of the model's loading into facesr::Error: this one
      * is the detector's. */
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("Could not create the face detector: %s", e.what ()),
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("Could not create the face detector: %s",
+            facesr::printable_text (e.what (), 1000).c_str ()),
         ("detector=blazeface needs its model (scripts/fetch-detector-models.sh); detector=haar "
             "needs the OpenCV cascades of Debian's opencv-data package; or choose detector=hog or "
             "detector=upstream."));
@@ -176,6 +179,8 @@ gst_facesr_start (GstBaseTransform * trans)
   }
 
   self->model_name = g_strdup (self->enhancer->model_name ().c_str ());
+  for (const std::string & warning : self->enhancer->warnings ())
+    GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND, ("%s", warning.c_str ()), (NULL));
   self->use_upstream = config.source == facesr::FaceSource::Upstream;
   self->had_faces = FALSE;
   self->processed = 0;
@@ -297,15 +302,23 @@ gst_facesr_enhance (GstFacesr * self, GstBuffer * in, const facesr::FramePlanes 
 {
   const auto t0 = std::chrono::steady_clock::now ();
   std::vector<facesr::FaceReport> faces;
+  const guint64 dropped = self->enhancer->dropped_detections (), cuts = self->enhancer->scene_cuts ();
   try {
     const std::vector<facesr::Detection> given =
         self->use_upstream ? gst_facesr_upstream_faces (in, source.width, source.height) :
         std::vector<facesr::Detection> ();
     faces = self->enhancer->process (source, target, (int) o.scale, given, o.settings);
   } catch (const std::exception & e) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Face enhancement failed: %s", e.what ()), (NULL));
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Face enhancement failed: %s",
+            facesr::printable_text (e.what (), 1000).c_str ()), (NULL));
     return GST_FLOW_ERROR;
   }
+  if (self->enhancer->dropped_detections () != dropped)
+    GST_DEBUG_OBJECT (self, "dropped %" G_GUINT64_FORMAT " unusable detection box(es) (not finite, no area, or "
+        "outside the frame)", self->enhancer->dropped_detections () - dropped);
+  if (self->enhancer->scene_cuts () != cuts)
+    GST_DEBUG_OBJECT (self, "scene cut at %" GST_TIME_FORMAT ": tracks and smoothing reset",
+        GST_TIME_ARGS (GST_BUFFER_PTS (in)));
   for (auto & f : faces)
     f.box.x += target.origin_x;
   gst_facesr_attach_metas (self, out, faces, out_width, out_height);

@@ -41,14 +41,24 @@ typedef enum {
   GST_FACESR_MODE_SIDE_BY_SIDE,
 } GstFacesrMode;
 
+/* Output frame size as a multiple of the input (property "output-scale"): the values are the factors. */
+typedef enum {
+  GST_FACESR_OUTPUT_SCALE_1 = 1,
+  GST_FACESR_OUTPUT_SCALE_2 = 2,
+  GST_FACESR_OUTPUT_SCALE_4 = 4,
+  GST_FACESR_OUTPUT_SCALE_8 = 8,
+} GstFacesrOutputScale;
+
 #define GST_TYPE_FACESR_DEVICE (gst_facesr_device_get_type ())
 #define GST_TYPE_FACESR_PRECISION (gst_facesr_precision_get_type ())
 #define GST_TYPE_FACESR_DETECTOR (gst_facesr_detector_get_type ())
 #define GST_TYPE_FACESR_MODE (gst_facesr_mode_get_type ())
+#define GST_TYPE_FACESR_OUTPUT_SCALE (gst_facesr_output_scale_get_type ())
 GType gst_facesr_device_get_type (void);
 GType gst_facesr_precision_get_type (void);
 GType gst_facesr_detector_get_type (void);
 GType gst_facesr_mode_get_type (void);
+GType gst_facesr_output_scale_get_type (void);
 
 #define GST_TYPE_FACESR (gst_facesr_get_type ())
 G_DECLARE_FINAL_TYPE (GstFacesr, gst_facesr, GST, FACESR, GstVideoFilter)

@@ -77,15 +77,15 @@ void check_view(const char* what, std::size_t index, const uint8_t* data, int wi
                                         " bytes, less than 3 * width = " + std::to_string(3 * side));
 }
 
-// N x 32 x 32 x 3 uint8 (rows gathered from strided views) -> N x 3 x 32 x 32 float32 in [-1, 1],
+// N x S x S x 3 uint8 (rows gathered from strided views) -> N x 3 x S x S float32 in [-1, 1],
 // channels-last in memory (the NHWC bytes as they are: no transpose).
-torch::Tensor crops_to_tensor(const ImageView* crops, std::size_t count) {
-  auto packed = torch::empty({static_cast<int64_t>(count), kCropSize, kCropSize, 3}, torch::kUInt8);
+torch::Tensor crops_to_tensor(const ImageView* crops, std::size_t count, int side) {
+  auto packed = torch::empty({static_cast<int64_t>(count), side, side, 3}, torch::kUInt8);
   auto* dst = packed.data_ptr<uint8_t>();
-  const std::size_t row = 3 * kCropSize;
+  const std::size_t row = 3 * static_cast<std::size_t>(side);
   for (std::size_t i = 0; i < count; ++i)
-    for (int y = 0; y < kCropSize; ++y)
-      std::memcpy(dst + (i * kCropSize + y) * row, crops[i].data + y * crops[i].stride, row);
+    for (int y = 0; y < side; ++y)
+      std::memcpy(dst + (i * side + y) * row, crops[i].data + y * crops[i].stride, row);
   return packed.permute({0, 3, 1, 2}).to(torch::kFloat32).mul_(1.0 / 127.5).sub_(1.0);
 }
 
@@ -130,13 +130,14 @@ std::string timed_choice_key(const std::string& weights_path, int threads, int m
          std::to_string(threads) + '|' + std::to_string(max_batch);
 }
 
-// `count` made-up 32x32 crops (not flat) and their 256x256 results, for the warm-up and the timing.
+// `count` made-up crops of the model's input side (not flat) and their 256x256 results, for the
+// warm-up and the timing.
 struct SyntheticFaces {
-  explicit SyntheticFaces(std::size_t count)
-      : crops(count * 3 * kCropSize * kCropSize), results(count * 3 * kResultSize * kResultSize) {
+  SyntheticFaces(std::size_t count, int side)
+      : crops(count * 3 * side * side), results(count * 3 * kResultSize * kResultSize) {
     for (std::size_t i = 0; i < crops.size(); ++i) crops[i] = static_cast<uint8_t>((i * 37) % 251);
     for (std::size_t i = 0; i < count; ++i) {
-      in.push_back({crops.data() + i * 3 * kCropSize * kCropSize, kCropSize, kCropSize, 3 * kCropSize});
+      in.push_back({crops.data() + i * 3 * side * side, side, side, 3 * static_cast<std::size_t>(side)});
       out.push_back({results.data() + i * 3 * kResultSize * kResultSize, kResultSize, kResultSize, 3 * kResultSize});
     }
   }
@@ -276,7 +277,7 @@ std::unique_ptr<Engine> Engine::open(const std::string& weights_path, const Engi
     prepare_for_inference(*impl.generator, impl.torch_device(), impl.dtype());
     // Warm-up: runs the whole path once so that a device or precision problem shows here, not on
     // the first frame, and the first real call does not pay for allocator and kernel set-up.
-    SyntheticFaces(1).run(*engine);
+    SyntheticFaces(1, engine->input_size()).run(*engine);
     if (time_precisions) {
       impl.choose_cpu_precision(*engine, weights_path);
       if (!choice_key.empty()) {
@@ -294,7 +295,7 @@ std::unique_ptr<Engine> Engine::open(const std::string& weights_path, const Engi
 void Engine::Impl::choose_cpu_precision(Engine& engine, const std::string& weights_path) {
   // As the element runs a frame's faces: `threads` of them side by side (at least 2, at most a batch).
   const std::size_t faces = std::min<std::size_t>(max_batch, std::max(2, threads));
-  SyntheticFaces frame(faces);
+  SyntheticFaces frame(faces, static_cast<int>(input_side(metadata.architecture)));
   Generator bf16 = generator;
   Generator fp32 = load_generator(weights_path).generator;
   prepare_for_inference(*fp32, torch::kCPU, torch::kFloat32);
@@ -324,7 +325,7 @@ void Engine::Impl::run_batch(const ImageView* crops, const MutableImageView* res
                              const EnhanceParams& params, std::size_t first) {
   // float32 in: the generator runs its layers in the weights' dtype and adds its residual to an exact
   // float32 bicubic base (generator.h).
-  auto input = crops_to_tensor(crops + first, count).to(torch_device());
+  auto input = crops_to_tensor(crops + first, count, static_cast<int>(input_side(metadata.architecture))).to(torch_device());
   // Each batch of a split request draws its own noise (seed offset by its first face).
   NoiseSpec noise{params.noise, params.seed + first};
   const bool sharp_only = params.blurred == nullptr;
@@ -369,7 +370,7 @@ void Engine::enhance(const ImageView* crops, const MutableImageView* results, st
     throw Error(Error::Kind::Input, "enhance: crops and results must not be null");
   if (!(params.noise >= 0.0f)) throw Error(Error::Kind::Input, "enhance: noise must be >= 0");
   for (std::size_t i = 0; i < count; ++i) {
-    check_view("crop", i, crops[i].data, crops[i].width, crops[i].height, crops[i].stride, kCropSize);
+    check_view("crop", i, crops[i].data, crops[i].width, crops[i].height, crops[i].stride, input_size());
     check_view("result", i, results[i].data, results[i].width, results[i].height, results[i].stride, kResultSize);
     if (params.blurred != nullptr)
       check_view("blurred result", i, params.blurred[i].data, params.blurred[i].width,
@@ -393,6 +394,8 @@ int Engine::threads() const { return impl_->threads; }
 Precision Engine::precision() const { return impl_->precision; }
 const ModelMetadata& Engine::metadata() const { return impl_->metadata; }
 const std::string& Engine::weights_path() const { return impl_->path; }
+int Engine::input_size() const { return static_cast<int>(input_side(impl_->metadata.architecture)); }
+int Engine::scale() const { return static_cast<int>(impl_->metadata.architecture.scale); }
 
 std::string Engine::device_description() const {
   const std::string precision = to_string(impl_->precision);

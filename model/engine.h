@@ -1,5 +1,5 @@
-// facesr engine: enhance face crops with a facesr generator (32x32 RGB -> 256x256 RGB, 8x super-
-// resolution and deblurring in one pass). This is the API the GStreamer element uses and that NVR
+// facesr engine: enhance face crops with a facesr generator (S x S RGB -> 256x256 RGB, super-
+// resolution and deblurring in one pass; S = input_size(): 32 for the 8x model, 64 for 4x, 128 for 2x). This is the API the GStreamer element uses and that NVR
 // vendors embed. No LibTorch types appear here; link with pkg-config `facesr-model`.
 //
 //   #include <facesr/engine.h>
@@ -102,8 +102,8 @@ struct EnhanceParams {
   bool flip_ensemble = false;
 };
 
-constexpr int kCropSize = 32;     // input side, pixels
-constexpr int kResultSize = 256;  // output side, pixels
+constexpr int kCropSize = 32;     // input side of the 8x models, pixels (Engine::input_size() is the model's)
+constexpr int kResultSize = 256;  // output side, pixels (every model)
 
 class Engine {
  public:
@@ -114,7 +114,7 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Enhances `count` crops (each kCropSize x kCropSize) into `results` (each kResultSize x kResultSize).
+  // Enhances `count` crops (each input_size() x input_size()) into `results` (each kResultSize x kResultSize).
   // Faces are processed in batches of up to max_batch; with noise 0 a face's result does not depend
   // on the other faces of the call. Throws facesr::Error (Kind::Input for a null buffer, a wrong size or a short stride).
   void enhance(const ImageView* crops, const MutableImageView* results, std::size_t count,
@@ -128,6 +128,8 @@ class Engine {
   Precision precision() const;             // what Auto resolved to
   const ModelMetadata& metadata() const;   // architecture, crop rule, training and evaluation notes
   const std::string& weights_path() const;
+  int input_size() const;  // the crops' side: 32 (8x model), 64 (4x) or 128 (2x)
+  int scale() const;       // 256 / input_size()
 
  private:
   Engine();

@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "text_limits.h"
+
 namespace facesr {
 
 class Error : public std::runtime_error {
@@ -14,7 +16,9 @@ class Error : public std::runtime_error {
     Input,      // a caller passed a bad argument (null buffer, wrong crop size, ...)
     Internal,   // LibTorch failed unexpectedly; the message carries its text
   };
-  Error(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  // The message is kept valid UTF-8 and at most ~2,000 bytes (printable_text): it often quotes what a
+  // file holds, and GStreamer's bindings (Python's parse_error) refuse text that is not UTF-8.
+  Error(Kind kind, const std::string& message) : std::runtime_error(printable_text(message)), kind_(kind) {}
   Kind kind() const noexcept { return kind_; }
 
  private:

@@ -12,7 +12,6 @@ using namespace upsample_ops;
 
 namespace {
 
-constexpr int64_t kLrUpsamplerBlocks = 3;  // three x2 blocks: 32 -> 256
 constexpr double kResidualHeadInitScale = 0.1;  // residual heads start at a tenth of the default init
 
 // One x2 resolution step. Holds a single conv so that noise goes after it like after any other conv.
@@ -119,6 +118,8 @@ void validate(const GeneratorOptions& options) {
   if (options.ngf() < 1 || options.ngf() > 1024)
     throw std::invalid_argument("generator ngf must be in [1, 1024], got " +
                                 std::to_string(options.ngf()));
+  if (options.scale() != 2 && options.scale() != 4 && options.scale() != 8)
+    throw std::invalid_argument("generator scale must be 2, 4 or 8, got " + std::to_string(options.scale()));
   // 256 / 2^depth must stay >= 1, and the upper decoder needs 3 levels below the bottleneck.
   if (options.depth() < kUpperDecoderSkips + 1 || options.depth() > 8)
     throw std::invalid_argument("generator depth must be in [4, 8], got " +
@@ -147,7 +148,7 @@ GeneratorImpl::GeneratorImpl(GeneratorOptions options) : options_(options) {
   if (options_.lr_upsampler() == LrUpsampler::Learned) {
     lr_in_ = register_module("lr_in", nn::Conv2d(nn::Conv2dOptions(3, ngf, 3).padding(1)));
     lr_ups_ = register_module("lr_ups", nn::ModuleList());
-    for (int64_t i = 0; i < kLrUpsamplerBlocks; ++i) lr_ups_->push_back(UpBlock(ngf, ngf, options_.upsample()));
+    for (int64_t s = options_.scale(); s > 1; s /= 2) lr_ups_->push_back(UpBlock(ngf, ngf, options_.upsample()));
     lr_out_ = register_module("lr_out", head_conv(ngf));
   }
 
@@ -352,9 +353,10 @@ torch::Tensor GeneratorImpl::decode_fused(nn::ModuleList& ups, const std::vector
 }
 
 GeneratorOutput GeneratorImpl::forward(const torch::Tensor& input, const NoiseSpec& noise, bool sharp_only) {
-  if (input.dim() != 4 || input.size(1) != 3 || input.size(2) != kInputSize ||
-      input.size(3) != kInputSize)
-    throw std::invalid_argument("generator input must be N x 3 x 32 x 32, got " +
+  const int64_t side = input_size(options_);
+  if (input.dim() != 4 || input.size(1) != 3 || input.size(2) != side || input.size(3) != side)
+    throw std::invalid_argument("generator input must be N x 3 x " + std::to_string(side) + " x " +
+                                std::to_string(side) + " (scale " + std::to_string(options_.scale()) + "), got " +
                                 c10::str(input.sizes()));
   if (batch_norms_folded_ && is_training())
     throw std::logic_error("generator: a generator with folded batch norms cannot train");

@@ -1,7 +1,8 @@
-// The facesr generator: joint 8x face super-resolution and motion deblurring, 32x32 -> 256x256
+// The facesr generator: joint face super-resolution and motion deblurring, 32x32 (8x), 64x64 (4x) or
+// 128x128 (2x) -> 256x256
 // (Yun & Park, "Joint Face Super-Resolution and Deblurring Using a GAN"; ../shared/DESIGN.md).
 //
-//   I_LR (3x32x32) --[LR upsampler: 5 conv layers, x8]--> I_LRf (3x256x256)
+//   I_LR (3xSxS) --[LR upsampler: conv, log2(scale) x2 steps, conv (5 layers at 8x)]--> I_LRf (3x256x256)
 //        (ablation "model1": bicubic upsampling instead of the learned layers)
 //   I_LRf --[U-Net encoder, `depth` levels of 4x4 stride-2 convs]--> e_0 ... e_{depth-1}
 //        e_k has resolution 256 / 2^(k+1); with depth 8, e_7 is the 1x1 bottleneck.
@@ -84,6 +85,9 @@ struct GeneratorOptions {
   // Heads add their output to bicubic(I_LR) (see above); false = the paper's tanh heads.
   TORCH_ARG(bool, residual) = true;
   TORCH_ARG(HeadMode, heads) = HeadMode::Conv3x3;
+  // Super-resolution factor: 8 (32x32 input, the paper), 4 (64x64) or 2 (128x128); the output is
+  // always 256x256. The LR upsampler has log2(scale) x2 steps; encoder and decoders are the same.
+  TORCH_ARG(int64_t, scale) = 8;
 };
 
 // Throws std::invalid_argument naming the bad field.
@@ -100,14 +104,15 @@ struct GeneratorOutput {
   torch::Tensor lr_features;  // I_LRf, N x 3 x 256 x 256 (the global discriminator's condition)
 };
 
-constexpr int64_t kInputSize = 32;
 constexpr int64_t kOutputSize = 256;
+// The input side for a scale: 256 / scale (32, 64 or 128).
+inline int64_t input_size(const GeneratorOptions& options) { return kOutputSize / options.scale(); }
 
 class GeneratorImpl : public torch::nn::Module {
  public:
   explicit GeneratorImpl(GeneratorOptions options = {});
 
-  // input: N x 3 x 32 x 32 in [-1, 1]. Throws std::invalid_argument on any other shape.
+  // input: N x 3 x S x S in [-1, 1], S = input_size(options()). Throws std::invalid_argument on any other shape.
   // sharp_only: leave `blurred` undefined and skip its head (inference needs only I_HR).
   GeneratorOutput forward(const torch::Tensor& input, const NoiseSpec& noise = {}, bool sharp_only = false);
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "safetensors.h"
+#include "text_limits.h"
 
 namespace facesr {
 namespace {
@@ -26,6 +27,8 @@ json parse_field(const std::map<std::string, std::string>& fields, const std::st
   auto it = fields.find(key);
   if (it == fields.end())
     fail(source, "metadata has no '" + key + "' field (not a facesr weights file?)");
+  if (const std::string deep = json_depth_violation(it->second); !deep.empty())
+    fail(source, "metadata field '" + key + "' is " + deep + ": not a facesr weights file, or a crafted one");
   try {
     return json::parse(it->second);
   } catch (const json::exception& e) {
@@ -66,6 +69,16 @@ CropRule parse_crop_rule(const json& crop, const std::string& key, const std::st
 
 }  // namespace
 
+std::string companion_name_problem(const std::string& name) {
+  if (name.empty() || name.size() > 255) return "a file name must have 1 to 255 characters";
+  if (name.find('/') != std::string::npos || name.find('\\') != std::string::npos)
+    return "must be a file name in the same folder, without a path";
+  if (name[0] == '.') return "must not start with '.'";
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f) return "holds a control character";
+  return {};
+}
+
 bool same_crop_rule(const CropRule& a, const CropRule& b) {
   constexpr double kTolerance = 1e-5;
   return std::abs(a.center_dx - b.center_dx) <= kTolerance && std::abs(a.center_dy - b.center_dy) <= kTolerance &&
@@ -85,20 +98,22 @@ std::map<std::string, std::string> to_safetensors_metadata(const ModelMetadata& 
                              {"upsample", m.architecture.upsample},
                              {"residual", m.architecture.residual},
                              {"heads", m.architecture.heads},
-                             {"input_size", 32},
-                             {"output_size", 256}};
+                             {"input_size", input_side(m.architecture)},
+                             {"output_size", kModelOutputSize}};
   auto rule_json = [](const CropRule& r) {
     return json{{"center_dx", r.center_dx}, {"center_dy", r.center_dy}, {"side_scale", r.side_scale}};
   };
   json crop = rule_json(m.crop_rule);
   for (const auto& [detector, rule] : m.crop_rule_by_detector) crop["by_detector"][detector] = rule_json(rule);
-  return {{"format", kFormatName},
-          {"format_version", std::to_string(m.format_version)},
-          {"architecture", architecture.dump()},
-          {"crop_rule", crop.dump()},
-          {"normalization", kNormalization},
-          {"training", m.training},
-          {"evaluation", m.evaluation}};
+  std::map<std::string, std::string> fields{{"format", kFormatName},
+                                            {"format_version", std::to_string(m.format_version)},
+                                            {"architecture", architecture.dump()},
+                                            {"crop_rule", crop.dump()},
+                                            {"normalization", kNormalization},
+                                            {"training", m.training},
+                                            {"evaluation", m.evaluation}};
+  if (!m.companions.empty()) fields["companions"] = json(m.companions).dump();
+  return fields;
 }
 
 ModelMetadata from_safetensors_metadata(const std::map<std::string, std::string>& fields,
@@ -128,11 +143,28 @@ ModelMetadata from_safetensors_metadata(const std::map<std::string, std::string>
     for (const auto& [detector, rule] : crop["by_detector"].items())
       m.crop_rule_by_detector[detector] = parse_crop_rule(rule, "crop_rule.by_detector." + detector, source);
   }
-  // Sizes the file states must be the ones this build runs (they are not read otherwise).
-  for (const auto& [field, expected] : {std::pair<const char*, int>{"input_size", 32}, {"output_size", 256}})
-    if (arch.contains(field) && get<int64_t>(arch, field, "architecture", source) != expected)
-      fail(source, std::string("metadata architecture.") + field + " is " + arch[field].dump() +
-                       "; this build runs " + std::to_string(expected) + " (a model for another scale?)");
+  // The sizes the file states: the input side picks the scale; the output is always 256.
+  if (arch.contains("output_size") && get<int64_t>(arch, "output_size", "architecture", source) != kModelOutputSize)
+    fail(source, "metadata architecture.output_size is " + arch["output_size"].dump() + "; this build runs " +
+                     std::to_string(kModelOutputSize));
+  if (arch.contains("input_size")) {
+    const int64_t side = get<int64_t>(arch, "input_size", "architecture", source);
+    if (side != 32 && side != 64 && side != 128)
+      fail(source, "metadata architecture.input_size is " + arch["input_size"].dump() +
+                       "; this build runs 32 (8x), 64 (4x) or 128 (2x)");
+    m.architecture.scale = kModelOutputSize / side;
+  }
+  if (fields.count("companions")) {
+    const json list = parse_field(fields, "companions", source);
+    if (!list.is_array() || list.size() > kMaxCompanions)
+      fail(source, "metadata 'companions' must be a JSON array of at most " + std::to_string(kMaxCompanions) +
+                       " file names");
+    for (const auto& name : list) {
+      const std::string problem = name.is_string() ? companion_name_problem(name.get<std::string>()) : "not a string";
+      if (!problem.empty()) fail(source, "metadata 'companions' entry " + name.dump() + ": " + problem);
+      m.companions.push_back(name.get<std::string>());
+    }
+  }
   for (const char* key : {"training", "evaluation"}) {
     const json value = parse_field(fields, key, source);
     if (!value.is_object()) fail(source, std::string("metadata '") + key + "' is not a JSON object");

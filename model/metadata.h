@@ -7,6 +7,7 @@
 //   architecture    {"name":"facesr-generator","ngf":16,"depth":8,"lr_upsampler":"learned",
 //                    "upsample":"pixel_shuffle","residual":true,"heads":"conv3x3","input_size":32,
 //                    "output_size":256}
+//                   (input_size 32, 64 or 128: the 8x, 4x or 2x model; absent = 32)
 //                   ("residual" absent = false: files written before the residual heads existed;
 //                    "heads" is "conv3x3" or "subpixel", absent = "conv3x3": files from before)
 //   crop_rule       {"center_dx":..,"center_dy":..,"side_scale":..}   (see CropRule), optionally with
@@ -14,11 +15,15 @@
 //   normalization   {"color":"RGB","layout":"NCHW","range":[-1,1],"from_uint8":"x/127.5-1"}
 //   training        JSON object filled by facesr-train (data, steps, losses, perceptual loss on/off)
 //   evaluation      JSON object filled by facesr-train / facesr-eval (validation PSNR/SSIM ...)
+//   companions      optional JSON array of file names: models for other scales loaded beside this one
+// Every JSON value is refused before parsing when it nests deeper than kMaxJsonDepth (text_limits.h).
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace facesr {
 
@@ -45,7 +50,12 @@ struct Architecture {
   std::string upsample = "pixel_shuffle";  // "pixel_shuffle" | "resize_conv" | "transposed"
   bool residual = true;                    // heads add to bicubic(I_LR) (generator.h)
   std::string heads = "conv3x3";           // "conv3x3" | "subpixel" (generator.h, HeadMode)
+  int64_t scale = 8;                       // 8, 4 or 2: input side 256 / scale (stored as input_size)
 };
+
+// The network's input side for a model: 256 / scale (32, 64 or 128).
+constexpr int64_t kModelOutputSize = 256;
+inline int64_t input_side(const Architecture& architecture) { return kModelOutputSize / architecture.scale; }
 
 struct ModelMetadata {
   int format_version = kWeightsFormatVersion;
@@ -57,7 +67,16 @@ struct ModelMetadata {
   std::map<std::string, CropRule> crop_rule_by_detector;
   std::string training = "{}";    // JSON object text
   std::string evaluation = "{}";  // JSON object text
+  // Models for the other scales that run beside this one (file names in this file's folder): the
+  // element loads them with it, so that naming the default file gives the default behaviour, every
+  // shipped scale at work. Stored as "companions" (a JSON array), absent when empty.
+  std::vector<std::string> companions;
 };
+
+constexpr std::size_t kMaxCompanions = 4;
+// Empty when `name` may be a companion: a plain file name (no path, not hidden, no control
+// characters, 1-255 bytes); else what is wrong with it.
+std::string companion_name_problem(const std::string& name);
 
 std::map<std::string, std::string> to_safetensors_metadata(const ModelMetadata& metadata);
 

@@ -1,5 +1,7 @@
 #include "safetensors.h"
 
+#include "text_limits.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -134,6 +136,9 @@ SafetensorsView parse_safetensors(const uint8_t* bytes, std::size_t size, const 
     fail(source, "header length " + std::to_string(header_size) + " exceeds the " +
                      std::to_string(kMaxHeaderBytes) + "-byte limit");
 
+  const std::string deep = json_depth_violation(
+      std::string_view(reinterpret_cast<const char*>(bytes + 8), static_cast<std::size_t>(header_size)));
+  if (!deep.empty()) fail(source, "header is " + deep + " (not a safetensors file, or a crafted one)");
   json header;
   try {
     header = json::parse(bytes + 8, bytes + 8 + header_size);

@@ -49,6 +49,7 @@ GeneratorOptions generator_options(const Architecture& a) {
     options.upsample(upsample_mode_from_string(a.upsample));
     options.residual(a.residual);
     options.heads(head_mode_from_string(a.heads));
+    options.scale(a.scale);
     validate(options);
     return options;
   } catch (const std::invalid_argument& e) {
@@ -58,7 +59,7 @@ GeneratorOptions generator_options(const Architecture& a) {
 
 Architecture architecture_of(const GeneratorOptions& options) {
   return {options.ngf(), options.depth(), to_string(options.lr_upsampler()),
-          to_string(options.upsample()), options.residual(), to_string(options.heads())};
+          to_string(options.upsample()), options.residual(), to_string(options.heads()), options.scale()};
 }
 
 void save_generator(const std::string& path, GeneratorImpl& generator, ModelMetadata metadata,
@@ -83,7 +84,8 @@ LoadedGenerator load_generator(const std::string& path) {
   auto expected = stored_tensors(*loaded.generator);
 
   const std::string arch = "ngf " + std::to_string(loaded.metadata.architecture.ngf) + ", depth " +
-                           std::to_string(loaded.metadata.architecture.depth);
+                           std::to_string(loaded.metadata.architecture.depth) + ", scale " +
+                           std::to_string(loaded.metadata.architecture.scale);
   torch::NoGradGuard no_grad;
   std::set<std::string> seen;
   for (const auto& record : file.tensors) {

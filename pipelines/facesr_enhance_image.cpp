@@ -1,5 +1,5 @@
 // facesr-enhance-image: enhance the faces of still images with the facesr engine and write a
-// comparison sheet, one row per face: input crop (32x32 shown 8x, nearest) | bicubic 8x | facesr.
+// comparison sheet, one row per face: input crop (the model's input size, shown at 256, nearest) | bicubic | facesr.
 //
 //   facesr-enhance-image --model M.safetensors --box 274,181,52,53 --box 55,156,44,44 photo.jpg sheet.png
 //   facesr-enhance-image --model M.safetensors --detect haar --min-face 20 frame1.png frame2.png sheet.png
@@ -107,7 +107,16 @@ int main(int argc, char** argv) {
   try {
     std::vector<cv::Mat> images, rgb_images;
     for (const auto& path : files) {
-      images.push_back(cv::imread(path, cv::IMREAD_COLOR));
+      try {
+        images.push_back(cv::imread(path, cv::IMREAD_COLOR));
+      } catch (const cv::Exception& e) {
+        // OpenCV refuses images over CV_IO_MAX_IMAGE_PIXELS (2^30 by default) with an assertion text
+        // that names neither the file nor the limit.
+        std::fprintf(stderr, "facesr-enhance-image: %s: cannot decode: its header claims an image OpenCV will not "
+                     "read (larger than OpenCV's limit of 2^30 pixels, set by the environment variable "
+                     "OPENCV_IO_MAX_IMAGE_PIXELS, or a corrupt header): %s\n", path.c_str(), e.err.c_str());
+        return 1;
+      }
       if (images.back().empty()) {
         std::fprintf(stderr, "facesr-enhance-image: %s: not a readable image (missing, corrupt, or a format "
                      "OpenCV cannot decode)\n", path.c_str());
@@ -142,7 +151,7 @@ int main(int argc, char** argv) {
     const facesr::CropRule& rule = facesr::crop_rule_for(engine->metadata(), detect.empty() ? "upstream" : detect);
     for (const auto& face : faces) {
       const auto region = facesr::crop_region_for_face(face.box, rule);
-      crops.push_back(facesr::extract_crop(rgb_images[face.image], region, facesr::kCropSize));
+      crops.push_back(facesr::extract_crop(rgb_images[face.image], region, engine->input_size()));
       results.emplace_back(facesr::kResultSize, facesr::kResultSize, CV_8UC3);
     }
     for (int i = 0; i < n; ++i) {
@@ -153,8 +162,9 @@ int main(int argc, char** argv) {
 
     const int s = facesr::kResultSize, header = 28;
     cv::Mat sheet(header + n * s, 3 * s, CV_8UC3, cv::Scalar(40, 40, 40));
-    const char* titles[] = {"input 32x32 (nearest)", "bicubic 8x", "facesr 8x"};
-    for (int c = 0; c < 3; ++c) put_label(sheet, titles[c], {c * s + 8, 19}, 0.55);
+    const std::string side = std::to_string(engine->input_size()), scale = std::to_string(engine->scale()) + "x";
+    const std::string titles[] = {"input " + side + "x" + side + " (nearest)", "bicubic " + scale, "facesr " + scale};
+    for (int c = 0; c < 3; ++c) put_label(sheet, titles[c].c_str(), {c * s + 8, 19}, 0.55);
     for (int i = 0; i < n; ++i) {
       const int y = header + i * s;
       cv::resize(crops[i], sheet(cv::Rect(0, y, s, s)), cv::Size(s, s), 0, 0, cv::INTER_NEAREST);

@@ -3,7 +3,7 @@
 //
 // usage: facesr-make-test-model OUT.safetensors [ngf] [depth] [seed] [dtype F32|F16|BF16]
 //                               [upsample pixel_shuffle|resize_conv|transposed] [head_weights random|zero]
-//                               [heads conv3x3|subpixel]
+//                               [heads conv3x3|subpixel] [scale 8|4|2]
 // head_weights zero: the three head convs (lr_out, upper_out, lower_out) are all zeros, so the residual
 // model outputs bicubic(I_LR) exactly: a model whose output the engine tests know.
 #include <cstdio>
@@ -13,8 +13,8 @@
 #include "weights.h"
 
 int main(int argc, char** argv) {
-  if (argc < 2 || argc > 9) {
-    std::fprintf(stderr, "usage: %s OUT.safetensors [ngf=4] [depth=8] [seed=1] [dtype=F32] [upsample=pixel_shuffle] [head_weights=random] [heads=conv3x3]\n",
+  if (argc < 2 || argc > 10) {
+    std::fprintf(stderr, "usage: %s OUT.safetensors [ngf=4] [depth=8] [seed=1] [dtype=F32] [upsample=pixel_shuffle] [head_weights=random] [heads=conv3x3] [scale=8]\n",
                  argv[0]);
     return 2;
   }
@@ -28,8 +28,10 @@ int main(int argc, char** argv) {
     if (head_weights != "random" && head_weights != "zero")
       throw std::invalid_argument("head_weights must be random or zero");
     const auto heads = facesr::head_mode_from_string(argc > 8 ? argv[8] : "conv3x3");
+    const int64_t scale = argc > 9 ? std::atoll(argv[9]) : 8;
     torch::manual_seed(seed);
-    facesr::Generator generator(facesr::GeneratorOptions().ngf(ngf).depth(depth).upsample(upsample).heads(heads));
+    facesr::Generator generator(
+        facesr::GeneratorOptions().ngf(ngf).depth(depth).upsample(upsample).heads(heads).scale(scale));
     // Non-trivial batch-norm statistics, so a reader that skipped buffers would be caught.
     torch::NoGradGuard no_grad;
     for (auto& buffer : generator->named_buffers()) {

@@ -272,9 +272,42 @@ TEST(Generator, RejectsBadOptionsAndInputs) {
   EXPECT_THROW(Generator(GeneratorOptions().depth(3)), std::invalid_argument);
   EXPECT_THROW(Generator(GeneratorOptions().depth(9)), std::invalid_argument);
   EXPECT_THROW(Generator(GeneratorOptions().ngf(0)), std::invalid_argument);
+  EXPECT_THROW(Generator(GeneratorOptions().scale(3)), std::invalid_argument);
+  EXPECT_THROW(Generator(GeneratorOptions().scale(16)), std::invalid_argument);
   Generator g(GeneratorOptions().ngf(4));
   EXPECT_THROW(g->forward(torch::zeros({1, 3, 64, 64})), std::invalid_argument);
   EXPECT_THROW(g->forward(torch::zeros({3, 32, 32})), std::invalid_argument);
+}
+
+// Issue 36: the 4x (64x64) and 2x (128x128) generators: log2(scale) x2 steps in the LR upsampler,
+// the same encoder and decoders, 256x256 outputs; each refuses the other sizes; folded = reference.
+TEST(Generator, FourAndTwoTimesModelsTakeTheirInputSizes) {
+  for (int64_t scale : {4, 2}) {
+    torch::manual_seed(11);
+    Generator g(GeneratorOptions().ngf(4).depth(6).scale(scale).residual(true));
+    const int64_t side = 256 / scale;
+    EXPECT_EQ(facesr::input_size(g->options()), side);
+    int64_t steps = 0;
+    for (const auto& p : g->named_parameters())
+      if (p.key().rfind("lr_ups.", 0) == 0 && p.key().find(".conv.weight") != std::string::npos) ++steps;
+    EXPECT_EQ(steps, scale == 4 ? 2 : 1);
+    g->eval();
+    torch::NoGradGuard no_grad;
+    const auto x = torch::rand({2, 3, side, side}) * 2 - 1;
+    const auto out = g->forward(x);
+    EXPECT_EQ(out.sharp.sizes(), (std::vector<int64_t>{2, 3, 256, 256}));
+    EXPECT_EQ(out.blurred.sizes(), (std::vector<int64_t>{2, 3, 256, 256}));
+    EXPECT_THROW(g->forward(torch::zeros({1, 3, 32, 32})), std::invalid_argument);
+    // Residual heads start near bicubic(I_LR) of this input size.
+    const auto bicubic = facesr::bicubic_upsample(x, 256).clamp(-1, 1);
+    EXPECT_LT((out.sharp - bicubic).abs().mean().item<double>(), 0.1);
+    Generator folded(GeneratorOptions().ngf(4).depth(6).scale(scale).residual(true));
+    torch::manual_seed(11);
+    folded = Generator(GeneratorOptions().ngf(4).depth(6).scale(scale).residual(true));
+    folded->eval();
+    facesr::prepare_for_inference(*folded, torch::kCPU, torch::kFloat32);
+    EXPECT_LT((folded->forward(x.contiguous(at::MemoryFormat::ChannelsLast)).sharp - out.sharp).abs().max().item<double>(), 1e-4);
+  }
 }
 
 TEST(Generator, GradientsReachEveryParameter) {

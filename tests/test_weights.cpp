@@ -4,6 +4,8 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 
@@ -197,12 +199,109 @@ TEST(Weights, RejectsOutOfRangeMetadata) {
   }
   nlohmann::json arch = nlohmann::json::parse(fields.at("architecture"));
   for (const auto& [field, value] : std::vector<std::pair<std::string, int>>{
-           {"input_size", 0}, {"input_size", 64}, {"output_size", 1 << 30}}) {
+           {"input_size", 0}, {"input_size", 48}, {"output_size", 1 << 30}}) {
     auto edited = arch;
     edited[field] = value;
     const auto message = load_with("architecture", edited.dump());
     EXPECT_NE(message.find("architecture." + field + " is " + std::to_string(value)), std::string::npos) << message;
   }
+  // A valid input size of another scale than the tensors': the 4x model has one x2 step fewer.
+  auto four = arch;
+  four["input_size"] = 64;
+  const auto message = load_with("architecture", four.dump());
+  EXPECT_NE(message.find("unexpected tensor 'lr_ups.2."), std::string::npos) << message;
+}
+
+// Issue 36: the 4x and 2x generators store their scale as input_size and load back as such.
+TEST(Weights, ScalesRoundTrip) {
+  for (int64_t scale : {2, 4, 8}) {
+    torch::manual_seed(3);
+    facesr::Generator g(facesr::GeneratorOptions().ngf(4).depth(6).scale(scale));
+    const auto path = temp_path("scale.safetensors");
+    facesr::save_generator(path, *g, {});
+    const auto loaded = facesr::load_generator(path);
+    EXPECT_EQ(loaded.metadata.architecture.scale, scale);
+    EXPECT_EQ(facesr::input_side(loaded.metadata.architecture), 256 / scale);
+    EXPECT_EQ(loaded.generator->options().scale(), scale);
+    auto bytes = facesr::read_file_bytes(path);
+    auto view = facesr::parse_safetensors(bytes.data(), bytes.size(), path);
+    EXPECT_EQ(nlohmann::json::parse(view.metadata.at("architecture"))["input_size"], 256 / scale);
+  }
+}
+
+// Issue 36: companions (the models for other scales) round-trip; paths and hidden names are refused.
+TEST(Weights, CompanionsRoundTripAndMustBePlainFileNames) {
+  facesr::ModelMetadata m;
+  m.companions = {"facesr-default-4x.safetensors", "facesr-default-2x.safetensors"};
+  const auto fields = facesr::to_safetensors_metadata(m);
+  EXPECT_EQ(facesr::from_safetensors_metadata(fields, "x").companions, m.companions);
+  EXPECT_EQ(facesr::to_safetensors_metadata(facesr::ModelMetadata{}).count("companions"), 0u);
+  for (const std::string bad : {R"(["../etc/passwd"])", R"(["a/b.safetensors"])", R"([".hidden"])", R"([""])",
+                                R"([1])", R"({"a":1})", R"(["a","b","c","d","e"])"}) {
+    auto edited = fields;
+    edited["companions"] = bad;
+    EXPECT_THROW(facesr::from_safetensors_metadata(edited, "x"), WeightsError) << bad;
+  }
+}
+
+// Issue 37: a metadata value nested 100,000 levels deep crashed the element (the JSON serializer's
+// recursion overflowed the stack); every JSON value is refused past kMaxJsonDepth levels, by name.
+TEST(Weights, RefusesDeeplyNestedMetadataWithoutCrashing) {
+  auto path = write_edited("deep.safetensors", [](auto&) {});
+  auto bytes = facesr::read_file_bytes(path);
+  auto view = facesr::parse_safetensors(bytes.data(), bytes.size(), path);
+  std::vector<facesr::TensorToWrite> records;
+  for (const auto& r : view.tensors) records.push_back({r.name, r.dtype, r.shape, view.bytes(r)});
+  for (const char* key : {"training", "evaluation", "crop_rule", "architecture", "companions"}) {
+    std::string deep;
+    for (int i = 0; i < 100000; ++i) deep += key == std::string("companions") ? "[" : "{\"a\":";
+    deep += "1";
+    for (int i = 0; i < 100000; ++i) deep += key == std::string("companions") ? "]" : "}";
+    auto edited = view.metadata;
+    edited[key] = deep;
+    const auto forged = temp_path("deep-forged.safetensors");
+    facesr::write_safetensors(forged, edited, records);
+    const auto message = load_error(forged);
+    EXPECT_NE(message.find(std::string("metadata field '") + key + "' is JSON nested 100000 levels deep"),
+              std::string::npos) << message.substr(0, 300);
+    EXPECT_NE(message.find(forged), std::string::npos);
+  }
+  // The safetensors header itself.
+  std::string header = "{\"__metadata__\":{\"format\":\"facesr-weights\"},\"x\":";
+  for (int i = 0; i < 5000; ++i) header += "[";
+  for (int i = 0; i < 5000; ++i) header += "]";
+  header += "}";
+  std::vector<uint8_t> file(8 + header.size());
+  const uint64_t n = header.size();
+  std::memcpy(file.data(), &n, 8);
+  std::memcpy(file.data() + 8, header.data(), header.size());
+  try {
+    facesr::parse_safetensors(file.data(), file.size(), "crafted.safetensors");
+    ADD_FAILURE() << "a 5000-level header was accepted";
+  } catch (const WeightsError& e) {
+    EXPECT_NE(std::string(e.what()).find("nested 5001 levels deep"), std::string::npos) << e.what();
+  }
+}
+
+// Issue 37: error text quoting what a file holds is valid UTF-8 and short (Python's parse_error
+// raised UnicodeDecodeError on the raw bytes of a corrupted header).
+TEST(Weights, ErrorTextIsValidUtf8AndShort) {
+  auto path = write_edited("utf8.safetensors", [](auto&) {});
+  auto bytes = facesr::read_file_bytes(path);
+  for (std::size_t i = 200; i < 300 && i < bytes.size(); ++i) bytes[i] = 0xff;
+  const auto forged = temp_path("utf8-forged.safetensors");
+  {
+    std::FILE* f = std::fopen(forged.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+  }
+  const std::string message = load_error(forged);
+  ASSERT_FALSE(message.empty());
+  EXPECT_LE(message.size(), 2100u);
+  EXPECT_EQ(message, facesr::printable_text(message)) << "not valid UTF-8: " << message.substr(0, 200);
+  EXPECT_EQ(message.find('\xff'), std::string::npos);
+  EXPECT_EQ(facesr::printable_text("caf\xc3\xa9 \xff\xfe ok"), "caf\xc3\xa9 \\xff\\xfe ok");
+  EXPECT_EQ(facesr::printable_text(std::string(5000, 'a'), 100).size(), 106u);
 }
 
 // Issue 22: a directory or a FIFO given as the model: a clear error at once (a FIFO used to block for

@@ -1,5 +1,7 @@
 #include "dataset.h"
 
+#include "text_limits.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -124,6 +126,10 @@ std::shared_ptr<Dataset> Dataset::open(const std::string& path) {
   auto format = view.metadata.find("format");
   if (format == view.metadata.end() || format->second != kFormat)
     fail(path, "not a facesr dataset (metadata 'format' is not \"facesr-dataset\")");
+  for (const char* key : {"faces", "jpeg_offsets", "summary", "crop_rule"})
+    if (const auto field = view.metadata.find(key); field != view.metadata.end())
+      if (const std::string deep = json_depth_violation(field->second); !deep.empty())
+        fail(path, std::string("dataset metadata '") + key + "' is " + deep + ": not a facesr dataset, or a crafted one");
   json records;
   try {
     records = json::parse(view.metadata.at("faces"));

@@ -13,8 +13,6 @@ namespace F = torch::nn::functional;
 namespace {
 
 constexpr int64_t kHighResSize = 256;
-constexpr int64_t kFactor = 8;
-constexpr int64_t kLowResSize = kHighResSize / kFactor;
 constexpr double kPi = 3.14159265358979323846;
 
 // Uniform draws per image, always all of them, so that enabling one option does not shift the random
@@ -251,9 +249,12 @@ void validate(const DegradationOptions& o) {
           "degradation jpeg_quality must be within [1, 100], got [" + std::to_string(o.jpeg_quality_min()) + ", " +
               std::to_string(o.jpeg_quality_max()) + "]");
   check_probability("small_face_probability", o.small_face_probability());
+  require(o.scale() == 2 || o.scale() == 4 || o.scale() == 8,
+          "degradation scale must be 2, 4 or 8, got " + std::to_string(o.scale()));
   require(o.small_face_side_min() >= 4 && o.small_face_side_min() <= o.small_face_side_max() &&
-              o.small_face_side_max() < kLowResSize,
-          "degradation small_face sides must satisfy 4 <= min <= max < 32, got [" +
+              o.small_face_side_max() < kHighResSize / o.scale(),
+          "degradation small_face sides must satisfy 4 <= min <= max < " + std::to_string(kHighResSize / o.scale()) +
+              " (the input side at scale " + std::to_string(o.scale()) + "), got [" +
               std::to_string(o.small_face_side_min()) + ", " + std::to_string(o.small_face_side_max()) + "]");
 }
 
@@ -288,14 +289,16 @@ torch::Tensor motion_blur(const torch::Tensor& image, const torch::Tensor& field
   return n == 0 ? image.clone() : blur_along(image, field, per_image);
 }
 
-torch::Tensor downsample8(const torch::Tensor& image) {
-  check_image(image, "downsample8 input");
-  require(image.size(2) > 0 && image.size(3) > 0 && image.size(2) % kFactor == 0 &&
-              image.size(3) % kFactor == 0,
-          "downsample8 needs height and width that are positive multiples of 8, got " +
-              c10::str(image.sizes()));
-  return F::avg_pool2d(image, F::AvgPool2dFuncOptions(kFactor).stride(kFactor));
+torch::Tensor downsample(const torch::Tensor& image, int64_t factor) {
+  check_image(image, "downsample input");
+  require(factor >= 1, "downsample factor must be >= 1, got " + std::to_string(factor));
+  require(image.size(2) > 0 && image.size(3) > 0 && image.size(2) % factor == 0 && image.size(3) % factor == 0,
+          "downsample by " + std::to_string(factor) + " needs height and width that are positive multiples of " +
+              std::to_string(factor) + ", got " + c10::str(image.sizes()));
+  return F::avg_pool2d(image, F::AvgPool2dFuncOptions(factor).stride(factor));
 }
+
+torch::Tensor downsample8(const torch::Tensor& image) { return downsample(image, 8); }
 
 torch::Tensor gaussian_blur(const torch::Tensor& image, const std::vector<double>& sigmas) {
   check_image(image, "gaussian_blur input");
@@ -343,7 +346,8 @@ Degraded degrade(const torch::Tensor& hr, const torch::Tensor& mask, const Degra
   out.motion = motion_field_from(uniforms, mask, options);
   auto sharp = gaussian_blur(hr, defocus_sigmas(uniforms, options));
   out.blurred_hr = motion_blur(sharp, out.motion, options.samples()).clamp(-1.0, 1.0);
-  out.lr = downsample8(out.blurred_hr);
+  const int64_t lr_side = kHighResSize / options.scale();
+  out.lr = downsample(out.blurred_hr, options.scale());
   const int64_t n = hr.size(0);
   // Random draws in a fixed order, each only when its option is on, so that runs without it keep
   // their random streams (and validation sets): noise, JPEG, small faces.
@@ -353,23 +357,23 @@ Degraded degrade(const torch::Tensor& hr, const torch::Tensor& mask, const Degra
   for_drawn_images(n, options.jpeg_probability(), rng, [&](int64_t i, double u) {
     quality[i] = lerp(options.jpeg_quality_min(), options.jpeg_quality_max(), u);
   });
-  out.capture_sides.assign(n, kLowResSize);
+  out.capture_sides.assign(n, lr_side);
   const int64_t lo = options.small_face_side_min(), hi = options.small_face_side_max();
   for_drawn_images(n, options.small_face_probability(), rng, [&](int64_t i, double u) {
     out.capture_sides[i] = std::min(hi, lo + static_cast<int64_t>(std::floor(u * static_cast<double>(hi - lo + 1))));
   });
 
-  // Faces captured at 32x32: noise and JPEG on the 32x32 input.
+  // Faces captured at the input side: noise and JPEG on the input.
   std::vector<double> quality32 = quality;
   for (int64_t i = 0; i < n; ++i)
-    if (out.capture_sides[i] != kLowResSize) quality32[i] = 0.0;
+    if (out.capture_sides[i] != lr_side) quality32[i] = 0.0;
   if (noise.defined()) out.lr = (out.lr + noise).clamp(-1.0, 1.0);
   if (options.jpeg_probability() > 0.0) out.lr = jpeg_compress(out.lr, quality32);
   // Small faces, one by one: captured at m x m, noise and JPEG there, bicubic up to 32x32 (this
   // replaces the 32x32 result above for that image).
   for (int64_t i = 0; i < n; ++i) {
     const int64_t m = out.capture_sides[i];
-    if (m == kLowResSize) continue;
+    if (m == lr_side) continue;
     auto face = F::adaptive_avg_pool2d(out.blurred_hr.narrow(0, i, 1), F::AdaptiveAvgPool2dFuncOptions({m, m}));
     if (noise.defined()) face = (face + noise.narrow(0, i, 1).narrow(2, 0, m).narrow(3, 0, m)).clamp(-1.0, 1.0);
     if (quality[i] > 0.0) {
@@ -378,7 +382,7 @@ Degraded degrade(const torch::Tensor& hr, const torch::Tensor& mask, const Degra
       face = jpeg_compress(whole, {quality[i]}).narrow(2, 0, m).narrow(3, 0, m);
     }
     auto up = F::interpolate(face, F::InterpolateFuncOptions()
-                                       .size(std::vector<int64_t>{kLowResSize, kLowResSize})
+                                       .size(std::vector<int64_t>{lr_side, lr_side})
                                        .mode(torch::kBicubic)
                                        .align_corners(false));
     out.lr.narrow(0, i, 1).copy_(up.clamp(-1.0, 1.0));

@@ -3,7 +3,7 @@
 // antialiased downsampling (Yun & Park; ../shared/DESIGN.md).
 //
 //   hr (N x 3 x 256 x 256) --[motion blur along a per-pixel motion field]--> blurred_hr (256x256,
-//        the upper decoder's target I_HRB) --[8x8 area average]--> lr (N x 3 x 32 x 32, I_LR)
+//        the upper decoder's target I_HRB) --[scale x scale area average]--> lr (N x 3 x S x S, I_LR; S = 256/scale)
 //
 // Motion field: N x 2 x H x W, channel 0 = x (rightwards), channel 1 = y (downwards), in pixels of
 // the image it is applied to; each vector is the whole displacement of that pixel over the exposure.
@@ -40,6 +40,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -92,7 +93,17 @@ struct DegradationOptions {
   TORCH_ARG(double, small_face_probability) = 0.0;
   TORCH_ARG(int64_t, small_face_side_min) = 12;
   TORCH_ARG(int64_t, small_face_side_max) = 31;
+  // Downsampling factor: 8 (the 32x32 input of the 8x model), 4 (64x64) or 2 (128x128). The blur is
+  // drawn at 256x256 either way; small-face sides must stay below the input side 256 / scale.
+  TORCH_ARG(int64_t, scale) = 8;
 };
+
+// The small-face capture sides that fit a scale: the sides of the crops the element sends to that
+// model (between the next smaller model's input and this one's): 8x 12-31, 4x 32-63, 2x 64-127.
+inline std::pair<int64_t, int64_t> small_face_sides_for_scale(int64_t scale) {
+  const int64_t side = 256 / scale;
+  return scale >= 8 ? std::pair<int64_t, int64_t>{12, side - 1} : std::pair<int64_t, int64_t>{side / 2, side - 1};
+}
 
 // Throws std::invalid_argument naming the bad field (negative length, min > max, probability
 // outside [0, 1], samples < 0).
@@ -100,7 +111,7 @@ void validate(const DegradationOptions& options);
 
 struct Degraded {
   torch::Tensor blurred_hr;  // N x 3 x 256 x 256, the upper decoder's target I_HRB
-  torch::Tensor lr;          // N x 3 x 32 x 32, the generator's input I_LR
+  torch::Tensor lr;          // N x 3 x S x S (S = 256 / scale), the generator's input I_LR
   std::vector<int64_t> capture_sides;  // per image, the side it was captured at (32, or m for a small face)
   torch::Tensor motion;      // N x 2 x 256 x 256, the motion field that was applied (pixels)
 };
@@ -125,6 +136,8 @@ torch::Tensor motion_blur(const torch::Tensor& image, const torch::Tensor& field
 // 8x antialiased downsampling by 8x8 area averaging (avg_pool2d): N x C x H x W -> H/8 x W/8.
 // H and W must be positive multiples of 8.
 torch::Tensor downsample8(const torch::Tensor& image);
+// The same by any factor: factor x factor area averaging.
+torch::Tensor downsample(const torch::Tensor& image, int64_t factor);
 
 // Gaussian blur with one sigma per image (N values, pixels; 0 = unchanged), replicate padding.
 torch::Tensor gaussian_blur(const torch::Tensor& image, const std::vector<double>& sigmas);

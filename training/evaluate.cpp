@@ -53,7 +53,8 @@ static std::string realism(const DegradationOptions& o) {
       std::snprintf(part, sizeof part, ", p=%g of faces captured at %lld-%lld px", o.small_face_probability(),
                     static_cast<long long>(o.small_face_side_min()), static_cast<long long>(o.small_face_side_max()));
     text += part;
-    text += " (area-averaged to that size, noise and JPEG there, then bicubic up to 32x32 as the element does)";
+    text += " (area-averaged to that size, noise and JPEG there, then bicubic up to the model's input side as the "
+            "element does)";
   }
   return text;
 }
@@ -63,7 +64,9 @@ std::string evaluation_protocol(const DegradationOptions& options) {
   std::snprintf(blur, sizeof blur, "%g", options.max_length());
   return "fixed motion-blur degradation per face (training/degradation.h, seed " + std::to_string(kValidationSeed) +
          " + dataset face index, longest motion vector " + blur +
-         " px at 256x256), 8x area downsampling to 32x32" + realism(options) + "; model and bicubic x8 from the same input; "
+         " px at 256x256), " + std::to_string(options.scale()) + "x area downsampling to " +
+         std::to_string(256 / options.scale()) + "x" + std::to_string(256 / options.scale()) + realism(options) +
+         "; model and bicubic to 256x256 from the same input; "
          "PSNR in dB on RGB (8-bit scale); SSIM (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, valid) on Y "
          "(ITU-R BT.601)";
 }
@@ -88,7 +91,9 @@ torch::Tensor bicubic_x8(const torch::Tensor& lr) {
 }
 
 torch::Tensor nearest_x8(const torch::Tensor& lr) {
-  return F::interpolate(lr, F::InterpolateFuncOptions().scale_factor(std::vector<double>{8, 8}).mode(torch::kNearest));
+  return F::interpolate(lr, F::InterpolateFuncOptions()
+                                .size(std::vector<int64_t>{kOutputSize, kOutputSize})
+                                .mode(torch::kNearest));
 }
 
 torch::Tensor fixed_degraded_input(const torch::Tensor& hr, const torch::Tensor& mask,

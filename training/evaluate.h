@@ -35,9 +35,9 @@ std::string evaluation_protocol(const DegradationOptions& options);
 // an unknown name.
 torch::Device device_from_name(const std::string& name);
 
-// 8x bicubic upsampling (align_corners false), clamped to [-1, 1]: the baseline. N x 3 x 32 x 32 -> 256.
+// Bicubic upsampling to 256x256 (align_corners false), clamped to [-1, 1]: the baseline. N x 3 x S x S -> 256.
 torch::Tensor bicubic_x8(const torch::Tensor& lr);
-// 8x nearest-neighbour upsampling: how the 32x32 input is shown in sample grids and contact sheets.
+// Nearest-neighbour upsampling to 256x256: how the input is shown in sample grids and contact sheets.
 torch::Tensor nearest_x8(const torch::Tensor& lr);
 
 // The fixed degraded input of dataset faces `faces`: hr N x 3 x 256 x 256, mask N x 1 x 256 x 256

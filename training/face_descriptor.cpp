@@ -1,10 +1,13 @@
 #include "face_descriptor.h"
 
+#include "text_limits.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -173,7 +176,10 @@ void load_face_descriptor_weights(FaceDescriptorNetImpl& net, const std::string&
   json manifest;
   try {
     std::ifstream in(manifest_path);
-    manifest = json::parse(in);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (const std::string deep = json_depth_violation(text); !deep.empty())
+      fail(file, "not a TF.js weights manifest (" + deep + ")");
+    manifest = json::parse(text);
   } catch (const json::exception& e) {
     fail(file, std::string("not a TF.js weights manifest (JSON: ") + e.what() + ")");
   }

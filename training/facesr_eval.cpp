@@ -156,7 +156,7 @@ struct EvalCli {
   bool flip_ensemble = false;
   double blur_max = facesr::DegradationOptions().max_length();
   double sensor_noise = 0.0, jpeg = 0.0;  // probabilities: the CCTV-like protocol is 1 and 1
-  int input_side = 32;                    // < 32: every face captured at that size (small faces)
+  int input_side = 0;                     // < the model's input side: every face captured at that size (small faces); 0 = the model's
 };
 
 facesr::Split split_from_name(const std::string& name) {
@@ -308,12 +308,20 @@ int run(const EvalCli& cli) {
   degradation.max_length(cli.blur_max);
   degradation.noise_probability(cli.sensor_noise);
   degradation.jpeg_probability(cli.jpeg);
-  if (cli.input_side < 32)
+  degradation.scale(loaded.metadata.architecture.scale);
+  const int model_side = static_cast<int>(facesr::input_side(loaded.metadata.architecture));
+  if (cli.input_side > model_side) {
+    std::fprintf(stderr, "facesr-eval: --input-side %d is larger than the model's input (%dx%d, %lldx); give at most %d\n",
+                 cli.input_side, model_side, model_side, static_cast<long long>(loaded.metadata.architecture.scale),
+                 model_side);
+    return 2;
+  }
+  if (cli.input_side > 0 && cli.input_side < model_side)
     degradation.small_face_probability(1.0).small_face_side_min(cli.input_side).small_face_side_max(cli.input_side);
   facesr::validate(degradation);
 
-  std::printf("facesr-eval: model %s (ngf %lld, depth %lld, %s) on %s, split %s: %zu faces, %s\n", cli.model.c_str(),
-              static_cast<long long>(loaded.metadata.architecture.ngf),
+  std::printf("facesr-eval: model %s (%lldx, ngf %lld, depth %lld, %s) on %s, split %s: %zu faces, %s\n", cli.model.c_str(),
+              static_cast<long long>(loaded.metadata.architecture.scale), static_cast<long long>(loaded.metadata.architecture.ngf),
               static_cast<long long>(loaded.metadata.architecture.depth), (cli.precision + (cli.flip_ensemble ? ", flip ensemble" : "")).c_str(), cli.data.c_str(), cli.split.c_str(),
               faces.size(), device.is_cuda() ? "CUDA" : ("CPU, " + std::to_string(at::get_num_threads()) + " threads").c_str());
   std::printf("protocol: %s\n", facesr::evaluation_protocol(degradation).c_str());
@@ -408,10 +416,11 @@ int main(int argc, char** argv) {
   app.add_option("--jpeg", cli.jpeg, "probability of JPEG compression (quality 20-90) of the 32x32 input")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--input-side", cli.input_side,
-                 "score small faces: every face captured at this many pixels (area-averaged from the blurred face, "
-                 "noise and JPEG at that size) and resized up to 32x32 with bicubic, as the element does with a "
-                 "face under ~27 px; bicubic x8 starts from the same 32x32 input (32 = the standard protocol)")
-      ->check(CLI::Range(12, 32));
+                 "score faces smaller than the model's input: every face captured at this many pixels (area-averaged "
+                 "from the blurred face, noise and JPEG at that size) and resized up to the model's input side (32, "
+                 "64 or 128) with bicubic, as the element does; bicubic starts from the same input (default: the "
+                 "model's input side, the standard protocol)")
+      ->check(CLI::Range(4, 128));
   app.add_option("--inception", cli.inception,
                  "pytorch-fid's Inception-V3 weights pt_inception-2015-12-05-6726825d.pth: also compute FID "
                  "(model and bicubic against the ground truth)");

@@ -100,14 +100,26 @@ struct Packed {
   }
 };
 
-std::vector<std::string> list_photos(const std::vector<std::string>& inputs) {
+// The photos under `inputs` (folders searched recursively). A symbolic link that loops or points
+// nowhere is skipped with a message naming it, and listed in `broken` (file, reason) when given.
+std::vector<std::string> list_photos(const std::vector<std::string>& inputs, json* broken = nullptr) {
   static const std::set<std::string> extensions = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".JPG", ".JPEG", ".PNG"};
   std::vector<std::string> photos;
   for (const auto& input : inputs) {
     if (fs::is_directory(input)) {
-      for (const auto& entry : fs::recursive_directory_iterator(input))
-        if (entry.is_regular_file() && extensions.count(entry.path().extension().string()))
+      for (const auto& entry : fs::recursive_directory_iterator(input)) {
+        std::error_code ec;
+        const bool regular = entry.is_regular_file(ec);
+        if (entry.is_symlink() && (ec || !fs::exists(entry.status(ec)))) {
+          const std::string reason = ec ? "a symbolic link that cannot be followed (" + ec.message() + ")"
+                                        : "a dangling symbolic link (its target does not exist)";
+          std::fprintf(stderr, "facesr-prepare: skipped %s: %s\n", entry.path().c_str(), reason.c_str());
+          if (broken) broken->push_back({{"file", entry.path().string()}, {"reason", reason}});
+          continue;
+        }
+        if (regular && extensions.count(entry.path().extension().string()))
           photos.push_back(entry.path().string());
+      }
     } else {
       photos.push_back(input);  // named explicitly: tried whatever its extension (and reported if unreadable)
     }
@@ -318,7 +330,7 @@ int run(const PrepareCli& cli) {
   if (!cli.celeba_hq.empty()) {
     sources = celeba_sources(cli, tally);
   } else {
-    for (const auto& path : list_photos(cli.inputs)) sources.push_back({path, path, -1});
+    for (const auto& path : list_photos(cli.inputs, &tally.skipped)) sources.push_back({path, path, -1});
   }
   if (sources.empty()) {
     std::fprintf(stderr, "facesr-prepare: no photos found in the inputs (JPEG, PNG, BMP, WebP)\n");

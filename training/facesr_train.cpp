@@ -17,10 +17,10 @@
 #include "weights.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Train the facesr generator (joint 8x face super-resolution and deblurring GAN)."};
+  CLI::App app{"Train the facesr generator (joint 8x/4x/2x face super-resolution and deblurring GAN)."};
   facesr::TrainOptions o;
   std::string ablation, export_path;
-  int64_t ngf = 16, depth = 8;
+  int64_t ngf = 16, depth = 8, scale = 8;
   double epochs = 0, phase1_epochs = -1;
   bool resume = false;
   double blur_max = o.degradation.max_length();
@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
   app.add_option("--device", o.device, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   app.add_option("--threads", o.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--ngf", ngf, "generator width (8: the default model, real time on the CPU in bf16; 64: the paper)")->check(CLI::Range(1, 512));
+  app.add_option("--scale", scale,
+                 "super-resolution factor: 8 (32x32 input, the paper), 4 (64x64) or 2 (128x128); output 256x256. With "
+                 "--init of another scale, everything but the LR upsampler's extra x2 steps starts from that file")
+      ->check(CLI::IsMember({2, 4, 8}));
   app.add_option("--depth", depth, "U-Net encoder levels (4-8)")->check(CLI::Range(4, 8));
   app.add_option("--ndf", o.ndf, "discriminator width")->check(CLI::Range(1, 512));
   app.add_option("--ablation", ablation, "model1: bicubic upsampler; model2: no discriminators; model3: global D only")
@@ -79,8 +83,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--jpeg", jpeg, "probability of JPEG compression (quality 20-90) of the 32x32 input")->check(CLI::Range(0.0, 1.0));
   app.add_option("--small-faces", small_faces,
-                 "probability that the input is a face captured at 12-31 px (noise and JPEG at that size) and resized "
-                 "up to 32x32 with bicubic, as the element does with faces under ~27 px")
+                 "probability that the input is a face captured smaller than the input (8x: 12-31 px, 4x: 32-63, "
+                 "2x: 64-127; noise and JPEG at that size) and resized up to the input side with bicubic, as the "
+                 "element does with faces between two models' sizes")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--init", o.init_weights,
                  "fine-tune: start the generator from this weights file (the shipped model, say) instead of random "
@@ -99,7 +104,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    o.generator.ngf(ngf).depth(depth).residual(residual).upsample(facesr::upsample_mode_from_string(upsample));
+    o.generator.ngf(ngf).depth(depth).scale(scale).residual(residual).upsample(facesr::upsample_mode_from_string(upsample));
     o.generator.heads(facesr::head_mode_from_string(heads));
     if (ablation == "model1") o.generator.lr_upsampler(facesr::LrUpsampler::Bicubic);
     if (!o.init_weights.empty()) {
@@ -118,13 +123,16 @@ int main(int argc, char** argv) {
       check("--residual", app.count("--residual") > 0, have.residual == asked.residual, have.residual ? "on" : "off");
       check("--ablation model1", ablation == "model1", have.lr_upsampler == asked.lr_upsampler, have.lr_upsampler);
       o.generator = file;
+      if (app.count("--scale") > 0) o.generator.scale(scale);  // a 4x / 2x model started from the 8x one
     }
     if (augmentation == "flip") o.augment = facesr::flips_only();
     if (augmentation == "none") o.augment = facesr::no_augmentation();
     if (ablation == "model2") o.adversarial = facesr::Adversarial::None;
     if (ablation == "model3") o.adversarial = facesr::Adversarial::GlobalOnly;
     o.degradation.max_length(blur_max).defocus_probability(defocus).noise_probability(sensor_noise).jpeg_probability(jpeg);
-    o.degradation.small_face_probability(small_faces);
+    o.degradation.small_face_probability(small_faces).scale(o.generator.scale());
+    const auto [side_min, side_max] = facesr::small_face_sides_for_scale(o.generator.scale());
+    o.degradation.small_face_side_min(side_min).small_face_side_max(side_max);
     if (epochs > 0 || phase1_epochs >= 0) {
       const auto faces = static_cast<double>(facesr::Dataset::open(o.data)->indices(facesr::Split::Train).size());
       const double steps_per_epoch = std::ceil(faces / static_cast<double>(o.batch));

@@ -82,7 +82,8 @@ json config_of(const TrainOptions& o) {
                            {"sensor_noise_probability", o.degradation.noise_probability()},
                            {"jpeg_probability", o.degradation.jpeg_probability()},
                            {"small_face_probability", o.degradation.small_face_probability()},
-                           {"small_face_sides", {o.degradation.small_face_side_min(), o.degradation.small_face_side_max()}}}},
+                           {"small_face_sides", {o.degradation.small_face_side_min(), o.degradation.small_face_side_max()}},
+                           {"scale", o.degradation.scale()}}},
           {"augment", {{"flip", o.augment.flip()},
                        {"geometric_probability", o.augment.geometric_probability()},
                        {"scale", o.augment.scale()},
@@ -96,7 +97,10 @@ json config_of(const TrainOptions& o) {
 }
 
 // Fine-tuning: copies every parameter and buffer of the weights file's generator into `g`, and warns
-// when the file's model was trained on faces cut by another crop rule than the dataset's.
+// when the file's model was trained on faces cut by another crop rule than the dataset's. A file of
+// another scale (the 8x model to start a 4x or 2x one) gives everything but the LR upsampler's x2
+// steps it has more of: its last steps go to `g`'s steps (the ones that end at 256x256), the others
+// start fresh, and the log says which.
 void load_initial_weights(GeneratorImpl& g, const TrainOptions& o, const Dataset& data) {
   LoadedGenerator init = load_generator(o.init_weights);  // throws WeightsError naming the problem
   const Architecture want = architecture_of(o.generator), have = init.metadata.architecture;
@@ -107,13 +111,39 @@ void load_initial_weights(GeneratorImpl& g, const TrainOptions& o, const Dataset
                              " heads) is not the one the options describe (ngf " + std::to_string(want.ngf) +
                              ", depth " + std::to_string(want.depth) + ", " + want.upsample + ", " + want.heads +
                              " heads); leave out the architecture options to take the file's");
+  // lr_ups.k of `g` <- lr_ups.(k + shift) of the file: the steps nearest the output line up.
+  int64_t steps_have = 0, steps_want = 0;
+  for (int64_t s = have.scale; s > 1; s /= 2) ++steps_have;
+  for (int64_t s = want.scale; s > 1; s /= 2) ++steps_want;
+  const int64_t shift = steps_have - steps_want;
+  auto source_name = [&](const std::string& name) -> std::string {
+    const std::string prefix = "lr_ups.";
+    if (shift == 0 || name.rfind(prefix, 0) != 0) return name;
+    const auto dot = name.find('.', prefix.size());
+    const int64_t k = std::stoll(name.substr(prefix.size(), dot - prefix.size())) + shift;
+    return k < 0 ? std::string() : prefix + std::to_string(k) + name.substr(dot);
+  };
   torch::NoGradGuard no_grad;
   const auto params = init.generator->named_parameters(), buffers = init.generator->named_buffers();
-  for (auto& p : g.named_parameters()) p.value().copy_(params[p.key()]);
+  std::vector<std::string> fresh;
+  for (auto& p : g.named_parameters()) {
+    const auto* from = params.find(source_name(p.key()));
+    if (from != nullptr && from->sizes() == p.value().sizes()) p.value().copy_(*from);
+    else if (shift != 0) fresh.push_back(p.key());
+    else throw std::runtime_error("--init " + o.init_weights + ": no parameter " + p.key() + " of its shape");
+  }
   for (auto& b : g.named_buffers())
-    if (const auto* from = buffers.find(b.key())) b.value().copy_(*from);
+    if (const auto* from = buffers.find(source_name(b.key()))) b.value().copy_(*from);
     else if (b.key().find("num_batches_tracked") == std::string::npos)  // not stored (weights.h)
       throw std::runtime_error("--init " + o.init_weights + ": no buffer " + b.key());
+  if (have.scale != want.scale) {
+    std::string list;
+    for (const auto& name : fresh) list += (list.empty() ? "" : ", ") + name;
+    std::fprintf(stderr, "facesr-train: --init %s is a %lldx model, this one %lldx: everything but the LR upsampler's "
+                 "first %lld x2 step(s) taken from it; fresh: %s\n", o.init_weights.c_str(),
+                 static_cast<long long>(have.scale), static_cast<long long>(want.scale),
+                 static_cast<long long>(std::max<int64_t>(shift, 0)), list.empty() ? "nothing" : list.c_str());
+  }
   if (!same_crop_rule(init.metadata.crop_rule, data.crop_rule()))
     std::fprintf(stderr, "facesr-train: warning: %s was trained on faces cut by another crop rule than %s's; the "
                  "fine-tuned model will carry the dataset's rule\n", o.init_weights.c_str(), o.data.c_str());
@@ -342,6 +372,9 @@ TrainResult train(const TrainOptions& o, bool resume) {
   validate(o.generator);
   validate(o.degradation);
   validate(o.augment);
+  if (o.degradation.scale() != o.generator.scale())
+    throw std::runtime_error("the degradation's scale (" + std::to_string(o.degradation.scale()) +
+                             ") must be the generator's (" + std::to_string(o.generator.scale()) + ")");
   if (o.batch < 1 || o.steps < 0 || o.phase1_steps < 0 || o.ndf < 1)
     throw std::runtime_error("batch and ndf must be >= 1, steps and phase1 steps >= 0");
   const torch::Device device = device_from_name(o.device);

@@ -12,8 +12,11 @@ if [[ ! -d build-fuzz ]]; then
   CXX=clang++ meson setup build-fuzz -Dfuzz=enabled -Dtests=disabled -Dbenchmarks=disabled \
     -Dgst-plugin=disabled -Dfacedetect=disabled -Dtraining-tools=disabled
 fi
-ninja -C build-fuzz tests/fuzz/fuzz-safetensors
-mkdir -p build-fuzz/corpus
+ninja -C build-fuzz tests/fuzz/fuzz-safetensors tests/fuzz/fuzz-metadata
+mkdir -p build-fuzz/corpus build-fuzz/corpus-metadata
 cd build-fuzz
-./tests/fuzz/fuzz-safetensors -max_total_time="$seconds" -max_len=65536 -print_final_stats=1 \
+# The time is shared: the container reader first, then the metadata strings.
+./tests/fuzz/fuzz-safetensors -max_total_time="$(( (seconds + 1) / 2 ))" -max_len=65536 -print_final_stats=1 \
   corpus ../tests/fuzz/corpus
+./tests/fuzz/fuzz-metadata -max_total_time="$(( (seconds + 1) / 2 ))" -max_len=400000 -print_final_stats=1 \
+  corpus-metadata ../tests/fuzz/corpus-metadata
