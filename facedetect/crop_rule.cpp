@@ -7,6 +7,12 @@
 
 namespace facesr {
 
+std::size_t model_for_face(const FaceBox& face, const std::vector<int>& sides, const std::vector<CropRule>& rules) {
+  for (std::size_t k = 0; k < sides.size() && k < rules.size(); ++k)
+    if (crop_region_for_face(face, rules[k]).side <= sides[k]) return k;
+  return sides.empty() ? 0 : sides.size() - 1;
+}
+
 CropRegion crop_region_for_face(const FaceBox& face, const CropRule& rule) {
   if (!(face.width > 0) || !(face.height > 0))
     throw std::invalid_argument("face box has no area (" + std::to_string(face.width) + "x" +

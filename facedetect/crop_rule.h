@@ -12,6 +12,8 @@
 
 #include <opencv2/core.hpp>
 
+#include <vector>
+
 #include "metadata.h"  // facesr::CropRule (model/)
 
 namespace facesr {
@@ -28,6 +30,11 @@ struct CropRegion {
 
 // Throws std::invalid_argument for an empty box or a non-positive side_scale.
 CropRegion crop_region_for_face(const FaceBox& face, const CropRule& rule);
+
+// Which of several models (input sides `sides`, ascending, each with its crop rule `rules[k]`) a face
+// goes to: the first whose crop region for `face` fits its input without shrinking (region side <=
+// input side); when none does, the last (largest). What the element and facesr-enhance-image do.
+std::size_t model_for_face(const FaceBox& face, const std::vector<int>& sides, const std::vector<CropRule>& rules);
 
 // The region resampled to size x size (area averaging when shrinking, bicubic when enlarging), with
 // replicated edges where it leaves the frame. `frame`: any type OpenCV can resize (8UC3, 8UC1 ...).

@@ -76,12 +76,6 @@ std::vector<std::string> model_paths(const EnhancerConfig& config) {
 
 }  // namespace
 
-std::size_t route_face(const FaceBox& box, const std::vector<int>& sides, const std::vector<CropRule>& rules) {
-  for (std::size_t k = 0; k < sides.size(); ++k)
-    if (crop_region_for_face(box, rules[k]).side <= sides[k]) return k;
-  return sides.empty() ? 0 : sides.size() - 1;
-}
-
 std::unique_ptr<FaceEnhancer> FaceEnhancer::create(const EnhancerConfig& config) {
   std::unique_ptr<FaceEnhancer> enhancer(new FaceEnhancer());
   enhancer->config_ = config;
@@ -279,7 +273,7 @@ std::vector<FaceReport> FaceEnhancer::process(const FramePlanes& source, FramePl
   crops_.resize(faces.size());
   results_.resize(faces.size());
   for (std::size_t i = 0; i < faces.size(); ++i) {
-    model_of.push_back(route_face(faces[i]->box, sides, rules));
+    model_of.push_back(model_for_face(faces[i]->box, sides, rules));
     regions.push_back(crop_region_for_face(faces[i]->box, rules[model_of.back()]));
     crops_[i] = crop_face(source, regions.back(), sides[model_of.back()]);
     results_[i].create(kResultSize, kResultSize, CV_8UC3);
@@ -326,7 +320,7 @@ std::vector<FaceReport> FaceEnhancer::process(const FramePlanes& source, FramePl
     for (std::size_t i = 0; i < faces.size(); ++i) draw_outline(target, boxes[i], std::max(1, scale), cv::Scalar(0, 255, 0));
   for (const SkippedFace& f : skipped)
     reports.push_back({f.track->id, scaled(f.track->box, scale), f.track->score, f.track->detected, false,
-                       to_string(f.reason)});
+                       to_string(f.reason), 0, ""});
   return reports;
 }
 

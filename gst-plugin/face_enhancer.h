@@ -10,7 +10,7 @@
 //
 // Models: one engine per scale (8x: 32x32 input, 4x: 64x64, 2x: 128x128), from the files given
 // and, for a single file, the companions its metadata names (metadata.h). Each face goes to the
-// model with the smallest input that holds its crop region without shrinking it (route_face), so a
+// model with the smallest input that holds its crop region without shrinking it (model_for_face), so a
 // 20 px face gets the 8x model, a 40 px one the 4x, an 80 px one the 2x.
 //
 // Per frame: on a scene cut (the frame's luma far from the previous frame's) forget the tracks and the
@@ -78,10 +78,6 @@ struct FaceReport {
   std::string model;      // that model's file name; empty when not enhanced
 };
 
-// The model (index into models sorted by input size, smallest first) for a face: the first whose
-// crop region for `box` (its own crop rule) fits its input without shrinking; when none does, the
-// largest. `sides[k]` is model k's input side, `rules[k]` its crop rule for the detector.
-std::size_t route_face(const FaceBox& box, const std::vector<int>& sides, const std::vector<CropRule>& rules);
 
 class FaceEnhancer {
  public:

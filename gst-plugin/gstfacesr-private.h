@@ -114,7 +114,7 @@ void gst_facesr_init_properties (GstFacesr * self);                 /* the defau
 /* gstfacesr-report.cpp */
 std::vector<facesr::Detection> gst_facesr_upstream_faces (GstBuffer * buffer, gint frame_width,
     gint frame_height);
-void gst_facesr_attach_metas (GstFacesr * self, GstBuffer * buffer,
+void gst_facesr_attach_metas (GstBuffer * buffer,
     const std::vector<facesr::FaceReport> & faces, gint frame_width, gint frame_height);
 void gst_facesr_post_message (GstFacesr * self, GstBuffer * buffer,
     const std::vector<facesr::FaceReport> & faces, gint frame_width, gint frame_height);

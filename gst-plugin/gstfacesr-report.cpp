@@ -50,7 +50,7 @@ clip_box (const facesr::FaceBox & b, gint frame_width, gint frame_height, guint 
 }
 
 void
-gst_facesr_attach_metas (GstFacesr * self, GstBuffer * buffer, const std::vector<facesr::FaceReport> & faces,
+gst_facesr_attach_metas (GstBuffer * buffer, const std::vector<facesr::FaceReport> & faces,
     gint frame_width, gint frame_height)
 {
   for (const auto & f : faces) {

@@ -321,7 +321,7 @@ gst_facesr_enhance (GstFacesr * self, GstBuffer * in, const facesr::FramePlanes 
         GST_TIME_ARGS (GST_BUFFER_PTS (in)));
   for (auto & f : faces)
     f.box.x += target.origin_x;
-  gst_facesr_attach_metas (self, out, faces, out_width, out_height);
+  gst_facesr_attach_metas (out, faces, out_width, out_height);
   gst_facesr_post_message (self, out, faces, out_width, out_height);
   self->processed++;
   gst_facesr_update_latency (self, (GstClockTime) std::chrono::duration_cast < std::chrono::nanoseconds >

@@ -76,7 +76,13 @@ int main(int argc, char** argv) {
   std::string model_path, device = "auto", detect;
   std::vector<std::string> box_texts, files;
   int threads = 0, min_face = 20, max_face = 0, max_faces = 0;
-  app.add_option("--model", model_path, "facesr weights file (.safetensors)")->required()->check(CLI::ExistingFile);
+  bool companions = true;
+  app.add_option("--model", model_path,
+                 "facesr weights file (.safetensors); with the companions its metadata names (the default's 4x "
+                 "and 2x models), each face goes to the model with the smallest input that holds it, as in the element")
+      ->required()->check(CLI::ExistingFile);
+  app.add_flag("--companions,!--no-companions", companions,
+               "also load the companion models the weights file names (default); --no-companions: that file alone");
   auto* box_option = app.add_option("--box", box_texts,
                                     "a face box x,y,width,height in image pixels (repeat for more faces; one image only)")
                          ->allow_extra_args(false);  // one box per --box: the images follow
@@ -138,41 +144,66 @@ int main(int argc, char** argv) {
     facesr::EngineOptions options;
     options.device = facesr::device_from_string(device);
     options.threads = threads;
-    auto engine = facesr::Engine::open(model_path, options);
-    std::fprintf(stderr, "facesr-enhance-image: model %s on %s\n", model_path.c_str(),
-                 engine->device_description().c_str());
+    // The model and its companions, smallest input first (the element's choice per face).
+    std::vector<std::unique_ptr<facesr::Engine>> engines;
+    engines.push_back(facesr::Engine::open(model_path, options));
+    if (companions) {
+      const auto folder = std::filesystem::path(model_path).parent_path();
+      for (const auto& name : engines.front()->metadata().companions) {
+        if (!std::filesystem::is_regular_file(folder / name)) {
+          std::fprintf(stderr, "facesr-enhance-image: warning: companion %s is not in %s; its faces go to the other "
+                       "models\n", name.c_str(), folder.empty() ? "." : folder.c_str());
+          continue;
+        }
+        engines.push_back(facesr::Engine::open((folder / name).string(), options));
+      }
+    }
+    std::sort(engines.begin(), engines.end(), [](const auto& a, const auto& b) { return a->input_size() < b->input_size(); });
+    std::fprintf(stderr, "facesr-enhance-image: model %s (%zu scale(s)) on %s\n", model_path.c_str(), engines.size(),
+                 engines.front()->device_description().c_str());
 
     const int n = static_cast<int>(faces.size());
     std::vector<cv::Mat> crops, results;
-    std::vector<facesr::ImageView> in;
-    std::vector<facesr::MutableImageView> out;
-    // The model's rule for the boxes' source, as the element picks it ("haar" and "hog" may have
+    std::vector<std::size_t> model_of;
+    // Each model's rule for the boxes' source, as the element picks it ("haar" and "hog" may have
     // their own; given boxes take the rule itself).
-    const facesr::CropRule& rule = facesr::crop_rule_for(engine->metadata(), detect.empty() ? "upstream" : detect);
+    std::vector<int> sides;
+    std::vector<facesr::CropRule> rules;
+    for (const auto& engine : engines) {
+      sides.push_back(engine->input_size());
+      rules.push_back(facesr::crop_rule_for(engine->metadata(), detect.empty() ? "upstream" : detect));
+    }
     for (const auto& face : faces) {
-      const auto region = facesr::crop_region_for_face(face.box, rule);
-      crops.push_back(facesr::extract_crop(rgb_images[face.image], region, engine->input_size()));
+      model_of.push_back(facesr::model_for_face(face.box, sides, rules));
+      const auto region = facesr::crop_region_for_face(face.box, rules[model_of.back()]);
+      crops.push_back(facesr::extract_crop(rgb_images[face.image], region, sides[model_of.back()]));
       results.emplace_back(facesr::kResultSize, facesr::kResultSize, CV_8UC3);
     }
-    for (int i = 0; i < n; ++i) {
-      in.push_back({crops[i].data, crops[i].cols, crops[i].rows, crops[i].step});
-      out.push_back({results[i].data, results[i].cols, results[i].rows, results[i].step});
+    for (std::size_t k = 0; k < engines.size(); ++k) {
+      std::vector<facesr::ImageView> in;
+      std::vector<facesr::MutableImageView> out;
+      for (int i = 0; i < n; ++i)
+        if (model_of[i] == k) {
+          in.push_back({crops[i].data, crops[i].cols, crops[i].rows, crops[i].step});
+          out.push_back({results[i].data, results[i].cols, results[i].rows, results[i].step});
+        }
+      if (!in.empty()) engines[k]->enhance(in.data(), out.data(), in.size());
     }
-    engine->enhance(in.data(), out.data(), in.size());
 
     const int s = facesr::kResultSize, header = 28;
     cv::Mat sheet(header + n * s, 3 * s, CV_8UC3, cv::Scalar(40, 40, 40));
-    const std::string side = std::to_string(engine->input_size()), scale = std::to_string(engine->scale()) + "x";
-    const std::string titles[] = {"input " + side + "x" + side + " (nearest)", "bicubic " + scale, "facesr " + scale};
-    for (int c = 0; c < 3; ++c) put_label(sheet, titles[c].c_str(), {c * s + 8, 19}, 0.55);
+    const std::string titles[] = {"input crop (nearest)", "bicubic", "facesr"};
+    for (int c = 0; c < 3; ++c) put_label(sheet, titles[c], {c * s + 8, 19}, 0.55);
     for (int i = 0; i < n; ++i) {
       const int y = header + i * s;
       cv::resize(crops[i], sheet(cv::Rect(0, y, s, s)), cv::Size(s, s), 0, 0, cv::INTER_NEAREST);
       cv::resize(crops[i], sheet(cv::Rect(s, y, s, s)), cv::Size(s, s), 0, 0, cv::INTER_CUBIC);
       results[i].copyTo(sheet(cv::Rect(2 * s, y, s, s)));
       char label[160];
-      std::snprintf(label, sizeof label, "%s: face %.0f px",
-                    std::filesystem::path(files[faces[i].image]).filename().c_str(), faces[i].box.width);
+      const facesr::Engine& engine = *engines[model_of[i]];
+      std::snprintf(label, sizeof label, "%s: face %.0f px, %dx%d in, %dx",
+                    std::filesystem::path(files[faces[i].image]).filename().c_str(), faces[i].box.width,
+                    engine.input_size(), engine.input_size(), engine.scale());
       put_label(sheet, label, {6, y + s - 8}, 0.45);
     }
     cv::cvtColor(sheet, sheet, cv::COLOR_RGB2BGR);

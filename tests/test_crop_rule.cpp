@@ -73,3 +73,26 @@ TEST(CropRule, OffFrameCropsReplicateTheEdge) {
   EXPECT_EQ(far.at<cv::Vec3b>(4, 4), frame.at<cv::Vec3b>(79, 99));
   EXPECT_TRUE(clip_region({500, 500, 20}, frame.size()).in_frame.empty());
 }
+
+// Issue 36: a face goes to the model with the smallest input that holds its crop without shrinking
+// it; a 40 px face is never shrunk into the 8x model's 32x32 when a 4x model is loaded.
+TEST(CropRule, EachFaceToTheSmallestModelThatHoldsItsCrop) {
+  const facesr::CropRule rule{0, 0, 1.25};
+  const std::vector<int> all = {32, 64, 128};
+  const std::vector<facesr::CropRule> rules(3, rule);
+  auto model = [&](double side, const std::vector<int>& sides) {
+    return facesr::model_for_face({10, 10, side, side}, sides, std::vector<facesr::CropRule>(sides.size(), rule));
+  };
+  EXPECT_EQ(facesr::model_for_face({0, 0, 16, 16}, all, rules), 0u);
+  EXPECT_EQ(model(25, all), 0u);   // crop 31 <= 32
+  EXPECT_EQ(model(27, all), 1u);   // crop 34 > 32: the 4x model, not shrunk
+  EXPECT_EQ(model(40, all), 1u);   // crop 50
+  EXPECT_EQ(model(51, all), 1u);   // crop 64
+  EXPECT_EQ(model(52, all), 2u);   // crop 65
+  EXPECT_EQ(model(80, all), 2u);   // crop 100
+  EXPECT_EQ(model(150, all), 2u);  // larger than every model: the largest (the size limit decides)
+  EXPECT_EQ(model(40, {32, 128}), 1u) << "without the 4x model a 40 px face goes up, not down";
+  EXPECT_EQ(model(40, {32}), 0u);
+  // Each model's own rule: a wider rule for the 4x model sends a 40 px face to the 2x one.
+  EXPECT_EQ(facesr::model_for_face({0, 0, 40, 40}, all, {rule, {0, 0, 2.0}, rule}), 2u);
+}

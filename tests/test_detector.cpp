@@ -3,6 +3,8 @@
 // fails; the measured values are printed (see the closing notes / README for the tables).
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -317,7 +319,15 @@ TEST(BlazeFace, ModelProblemsSayWhatToDo) {
   const std::string missing = message_of("/nonexistent/blazeface.onnx");
   EXPECT_NE(missing.find("missing"), std::string::npos) << missing;
   EXPECT_NE(missing.find("scripts/fetch-detector-models.sh"), std::string::npos) << missing;
-  EXPECT_NE(message_of(::testing::TempDir()).find("missing"), std::string::npos) << "a directory is no model";
+  // Issue 37: a directory or a FIFO is named as what it is, not "missing".
+  const std::string directory = message_of(::testing::TempDir());
+  EXPECT_NE(directory.find("is a directory"), std::string::npos) << directory;
+  const std::string fifo = ::testing::TempDir() + "blazeface-fifo.onnx";
+  fs::remove(fifo);
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string fifo_message = message_of(fifo);
+  EXPECT_NE(fifo_message.find("is a FIFO"), std::string::npos) << fifo_message;
+  fs::remove(fifo);
   const std::string garbage = ::testing::TempDir() + "garbage.onnx";
   std::ofstream(garbage) << "this is not an ONNX file";
   const std::string corrupt = message_of(garbage);

@@ -342,3 +342,26 @@ TEST(PrepareRepack, ReencodesJpegsAndKeepsEverythingElse) {
   EXPECT_NE(raw_run.err.find("stores raw pixels"), std::string::npos) << raw_run.err;
   EXPECT_FALSE(fs::exists(dir / "x.safetensors"));
 }
+
+// Issue 37: a symbolic link that loops or points nowhere is skipped with a message naming it and
+// counted, like a corrupt image (a loop stopped the run with "Too many levels of symbolic links";
+// a dangling link was skipped silently).
+TEST(PreparePhotos, SkipsAndNamesBrokenSymbolicLinks) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "facesr-prepare-links";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "photos");
+  const auto chips = chips_of("John_Salley", 2);
+  for (std::size_t i = 0; i < chips.size(); ++i) fs::copy_file(chips[i], dir / "photos" / (std::to_string(i) + ".jpg"));
+  fs::create_symlink("loop-b.jpg", dir / "photos" / "loop-a.jpg");
+  fs::create_symlink("loop-a.jpg", dir / "photos" / "loop-b.jpg");
+  fs::create_symlink("nowhere.jpg", dir / "photos" / "dangling.jpg");
+  const fs::path out = dir / "faces.safetensors";
+  const auto run = run_prepare("--out " + out.string() + " --min-face 40 " + (dir / "photos").string(), dir / "run");
+  ASSERT_EQ(run.status, 0) << run.err;
+  for (const char* name : {"loop-a.jpg", "loop-b.jpg", "dangling.jpg"})
+    EXPECT_NE(run.err.find(std::string(name) + ": "), std::string::npos) << name << " not named: " << run.err;
+  EXPECT_NE(run.err.find("dangling symbolic link"), std::string::npos) << run.err;
+  const json summary = json::parse(run.out);
+  EXPECT_EQ(summary["photos_skipped"].size(), 3u) << summary.dump();
+  EXPECT_TRUE(fs::exists(out));
+}

@@ -111,8 +111,10 @@ std::vector<std::string> list_photos(const std::vector<std::string>& inputs, jso
         std::error_code ec;
         const bool regular = entry.is_regular_file(ec);
         if (entry.is_symlink() && (ec || !fs::exists(entry.status(ec)))) {
-          const std::string reason = ec ? "a symbolic link that cannot be followed (" + ec.message() + ")"
-                                        : "a dangling symbolic link (its target does not exist)";
+          const std::string reason =
+              !ec || ec == std::errc::no_such_file_or_directory ? "a dangling symbolic link (its target does not exist)"
+              : ec == std::errc::too_many_symbolic_link_levels ? "a symbolic link loop (it leads back to itself)"
+                                                                : "a symbolic link that cannot be followed (" + ec.message() + ")";
           std::fprintf(stderr, "facesr-prepare: skipped %s: %s\n", entry.path().c_str(), reason.c_str());
           if (broken) broken->push_back({{"file", entry.path().string()}, {"reason", reason}});
           continue;

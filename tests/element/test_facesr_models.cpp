@@ -18,8 +18,12 @@ namespace {
 // The scale ("scale" of the facesr params) each face was enhanced with, by face width.
 std::map<int, int> scales_by_width(GstBuffer* buffer) {
   std::map<int, int> scales;
-  for (auto* meta : ElementTest::facesr_metas(buffer)) {
+  gpointer state = nullptr;
+  GstMeta* m;
+  while ((m = gst_buffer_iterate_meta_filtered(buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    auto* meta = reinterpret_cast<GstVideoRegionOfInterestMeta*>(m);
     const GstStructure* p = gst_video_region_of_interest_meta_get_param(meta, "facesr");
+    if (p == nullptr) continue;
     guint scale = 99;
     EXPECT_TRUE(gst_structure_get_uint(p, "scale", &scale));
     scales[static_cast<int>(meta->w)] = static_cast<int>(scale);
@@ -56,7 +60,6 @@ const std::string kAllThree = std::string(FACESR_TEST_MODEL) + "," + FACESR_TEST
 // goes to the 2x one, never shrunk into the 8x one's 32x32.
 TEST_F(ElementTest, EachFaceGoesToTheSmallestModelThatHoldsIt) {
   GstHarness* h = start("model=" + kAllThree, "RGB", 320, 200);
-  gchar* name = nullptr;
   GstBuffer* in = make_frame("RGB", 320, 200);
   add_faces(in, {{10, 10, 20, 20}, {60, 20, 40, 40}, {140, 30, 80, 80}});
   GstBuffer* out = gst_harness_push_and_pull(h, in);
@@ -71,10 +74,9 @@ TEST_F(ElementTest, EachFaceGoesToTheSmallestModelThatHoldsIt) {
   auto msgs = messages();
   ASSERT_FALSE(msgs.empty());
   const std::string text = gst_structure_to_string(gst_message_get_structure(msgs.back()));
-  EXPECT_NE(text.find("scale=(uint)4"), std::string::npos) << text;
+  EXPECT_NE(text.find("scale\\=\\(uint\\)4"), std::string::npos) << text;
   for (GstMessage* m : msgs) gst_message_unref(m);
   gst_buffer_unref(out);
-  g_free(name);
   stop();
 
   h = start("model=" + std::string(FACESR_TEST_MODEL) + "," + FACESR_TEST_MODEL_2X, "RGB", 320, 200);
@@ -153,7 +155,7 @@ TEST_F(ElementTest, SceneCutEndsTheTracks) {
     add_faces(in, {{40, 30, 30, 30}, {120, 50, 30, 30}});
     GstBuffer* out = gst_harness_push_and_pull(h, in);
     ASSERT_NE(out, nullptr);
-    EXPECT_EQ(enhanced_metas(out).size(), frame == 0 ? 2u : 2u) << frame;
+    EXPECT_EQ(enhanced_metas(out).size(), 2u) << frame;
     gst_buffer_unref(out);
   }
   // Another scene (no faces given): inverted bright bars.
@@ -203,7 +205,7 @@ TEST_F(ElementTest, OutputScaleAcceptsOnlyItsFourValues) {
   EXPECT_EQ(values->n_values, 4u);
   for (int ok : {1, 2, 4, 8}) EXPECT_NE(g_enum_get_value(values, ok), nullptr) << ok;
   for (int bad : {0, 3, 5, 6, 7, 9}) EXPECT_EQ(g_enum_get_value(values, bad), nullptr) << bad;
-  EXPECT_TRUE(gst_util_set_object_arg(G_OBJECT(e), "output-scale", "4"), true);
+  gst_util_set_object_arg(G_OBJECT(e), "output-scale", "4");
   gint scale = 0;
   g_object_get(e, "output-scale", &scale, nullptr);
   EXPECT_EQ(scale, 4);
