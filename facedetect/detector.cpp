@@ -153,6 +153,8 @@ void validate(const DetectorOptions& o) {
   if (!(o.cascade_scale_step > 1.0 && o.cascade_scale_step <= 2.0))
     bad("cascade_scale_step must be in (1, 2], got " + std::to_string(o.cascade_scale_step));
   if (o.backend != DetectorBackend::Hog && o.upsample != 0) bad("upsample applies to the hog backend only");
+  if (o.blazeface_face_px != 0 && (o.blazeface_face_px < 12 || o.blazeface_face_px > 48))
+    bad("blazeface_face_px must be 0 (the default) or 12..48, got " + std::to_string(o.blazeface_face_px));
   if (o.backend == DetectorBackend::BlazeFace && !(o.score_threshold < 1.0))
     bad("the blazeface score threshold is a probability below 1, got " + std::to_string(o.score_threshold));
 }

