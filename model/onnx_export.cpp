@@ -24,10 +24,12 @@ constexpr int64_t kBicubicTaps = 5;  // bicubic_upsample's kernel side per outpu
 // Builds the graph node by node; names of values are the LibTorch parameter prefixes they come from.
 class GraphBuilder {
  public:
-  GraphBuilder(onnx::GraphProto& graph, std::map<std::string, torch::Tensor> parameters)
-      : graph_(graph), parameters_(std::move(parameters)) {}
+  GraphBuilder(onnx::GraphProto& graph, std::map<std::string, torch::Tensor> parameters,
+               OnnxPixelShuffle pixel_shuffle)
+      : graph_(graph), parameters_(std::move(parameters)), pixel_shuffle_(pixel_shuffle) {}
 
   int64_t nodes() const { return graph_.node_size(); }
+  void set_channels(const std::string& value, int64_t channels) { channels_[value] = channels; }
   int64_t parameter_count() const { return parameter_count_; }
 
   // A float32 initializer from a tensor (any layout; written NCHW-contiguous, little-endian).
@@ -98,6 +100,7 @@ class GraphBuilder {
     const std::string weight = parameter(prefix + ".weight");
     const torch::Tensor& w = parameters_.at(weight);
     auto& n = node("Conv", {x, weight, parameter(prefix + ".bias")}, prefix);
+    channels_[prefix] = w.size(0);
     set_ints(n, "kernel_shape", {w.size(2), w.size(3)});
     set_ints(n, "strides", {stride, stride});
     set_ints(n, "pads", {padding, padding, padding, padding});
@@ -106,11 +109,29 @@ class GraphBuilder {
     return prefix;
   }
 
-  // PixelShuffle(block): torch's channel order c * block^2 + i * block + j is DepthToSpace's CRD.
+  // PixelShuffle(block) of x, whose channel order c * block^2 + i * block + j is DepthToSpace's
+  // CRD. OnnxPixelShuffle::ConvTranspose: the same values from a grouped ConvTranspose (kernel and
+  // stride `block`, one group per output channel) whose weights are 1 at each input channel's own
+  // pixel phase and 0 elsewhere, so each output is one input value times 1 plus zeros: exact.
   std::string depth_to_space(const std::string& x, int64_t block, const std::string& output) {
-    auto& n = node("DepthToSpace", {x}, output);
-    set_int(n, "blocksize", block);
-    set_string(n, "mode", "CRD");
+    const int64_t out = channels_.at(x) / (block * block);
+    channels_[output] = out;
+    if (pixel_shuffle_ == OnnxPixelShuffle::DepthToSpace) {
+      auto& n = node("DepthToSpace", {x}, output);
+      set_int(n, "blocksize", block);
+      set_string(n, "mode", "CRD");
+      return output;
+    }
+    auto w = torch::zeros({out * block * block, 1, block, block});
+    auto phases = w.view({out, block, block, block, block});  // [c][i][j][i'][j'] = (i, j) == (i', j')
+    for (int64_t i = 0; i < block; ++i)
+      for (int64_t j = 0; j < block; ++j) phases.select(1, i).select(1, j).select(1, i).select(1, j).fill_(1.0f);
+    auto& n = node("ConvTranspose", {x, constant(output + ".weight", w)}, output);
+    set_ints(n, "kernel_shape", {block, block});
+    set_ints(n, "strides", {block, block});
+    set_ints(n, "pads", {0, 0, 0, 0});
+    set_ints(n, "dilations", {1, 1});
+    set_int(n, "group", out);
     return output;
   }
 
@@ -122,21 +143,30 @@ class GraphBuilder {
     return n.output(0);
   }
 
-  // clamp(x, -1, 1): opset 11's Clip with constant min / max inputs.
+  // clamp(x, -1, 1) as 2 * HardSigmoid(x; alpha 0.5, beta 0.5) - 1: HardSigmoid is
+  // max(0, min(1, 0.5 x + 0.5)). Not opset 11's Clip: OpenCV 4.6's importer takes only Clip's
+  // opset-6 form (min / max attributes) and refuses the min / max inputs opset 11 requires, and its
+  // Min / Max refuse a constant operand (both measured). Exact up to float rounding (~1e-7).
   std::string clamp_unit(const std::string& x, const std::string& output) {
-    if (!have_clip_bounds_) {
-      constant("clip_min", torch::full({}, -1.0f));
-      constant("clip_max", torch::full({}, 1.0f));
-      have_clip_bounds_ = true;
+    if (!have_clamp_constants_) {
+      constant("clamp.two", torch::full({}, 2.0f));
+      constant("clamp.one", torch::full({}, 1.0f));
+      have_clamp_constants_ = true;
     }
-    return node("Clip", {x, "clip_min", "clip_max"}, output).output(0);
+    auto& hard = node("HardSigmoid", {x}, output + ".hard_sigmoid");
+    set_float(hard, "alpha", 0.5f);
+    set_float(hard, "beta", 0.5f);
+    const std::string twice = node("Mul", {hard.output(0), "clamp.two"}, output + ".twice").output(0);
+    return node("Sub", {twice, "clamp.one"}, output).output(0);
   }
 
  private:
   onnx::GraphProto& graph_;
   std::map<std::string, torch::Tensor> parameters_;
   int64_t parameter_count_ = 0;
-  bool have_clip_bounds_ = false;
+  OnnxPixelShuffle pixel_shuffle_;
+  std::map<std::string, int64_t> channels_;  // of the values made by conv() and depth_to_space()
+  bool have_clamp_constants_ = false;
 };
 
 // bicubic_upsample(x, 256) (generator.h) for N x 3 x side x side as the engine computes it: edge
@@ -161,6 +191,7 @@ std::string bicubic_base(GraphBuilder& g, const std::string& input, int64_t side
   auto& pad = g.node("Pad", {input, g.int64_constant("bicubic.pads", {0, 0, 2, 2, 0, 0, 2, 2})}, "bicubic.pad");
   GraphBuilder::set_string(pad, "mode", "edge");
   auto& conv = g.node("Conv", {pad.output(0), g.constant("bicubic.weight", kernel.repeat({3, 1, 1, 1}))}, "bicubic.conv");
+  g.set_channels("bicubic.conv", 3 * scale * scale);
   GraphBuilder::set_ints(conv, "kernel_shape", {kBicubicTaps, kBicubicTaps});
   GraphBuilder::set_ints(conv, "strides", {1, 1});
   GraphBuilder::set_ints(conv, "pads", {0, 0, 0, 0});
@@ -257,7 +288,7 @@ void build_graph(onnx::GraphProto& graph, GraphBuilder& g, const GeneratorOption
 }
 
 void add_metadata(onnx::ModelProto& model, const std::map<std::string, std::string>& fields,
-                  const std::string& weights_path, int64_t batch) {
+                  const std::string& weights_path, const OnnxExportOptions& options) {
   auto put = [&](const std::string& key, const std::string& value) {
     onnx::StringStringEntryProto* entry = model.add_metadata_props();
     entry->set_key(kOnnxMetadataPrefix + key);
@@ -265,7 +296,8 @@ void add_metadata(onnx::ModelProto& model, const std::map<std::string, std::stri
   };
   for (const auto& [key, value] : fields) put(key, value);
   put("onnx_source", std::filesystem::path(weights_path).filename().string());
-  put("onnx_batch", std::to_string(batch));
+  put("onnx_batch", std::to_string(options.batch));
+  put("onnx_pixel_shuffle", to_string(options.pixel_shuffle));
 }
 
 void write_atomically(const onnx::ModelProto& model, const std::string& path) {
@@ -284,6 +316,16 @@ void write_atomically(const onnx::ModelProto& model, const std::string& path) {
 }
 
 }  // namespace
+
+std::string to_string(OnnxPixelShuffle form) {
+  return form == OnnxPixelShuffle::DepthToSpace ? "depth_to_space" : "conv_transpose";
+}
+
+OnnxPixelShuffle onnx_pixel_shuffle_from_string(const std::string& name) {
+  for (auto form : {OnnxPixelShuffle::DepthToSpace, OnnxPixelShuffle::ConvTranspose})
+    if (to_string(form) == name) return form;
+  throw Error(Error::Kind::Input, "unknown pixel shuffle form '" + name + "' (expected depth_to_space or conv_transpose)");
+}
 
 std::string onnx_export_problem(const Architecture& a) {
   std::string problems;
@@ -327,9 +369,9 @@ OnnxExportSummary export_onnx(const std::string& weights_path, const std::string
     opset->set_version(kOnnxOpset);
     onnx::GraphProto& graph = *model.mutable_graph();
     graph.set_name("facesr_generator");
-    GraphBuilder builder(graph, folded_parameters(*loaded.generator));
+    GraphBuilder builder(graph, folded_parameters(*loaded.generator), options.pixel_shuffle);
     build_graph(graph, builder, arch, options);
-    add_metadata(model, fields, weights_path, options.batch);
+    add_metadata(model, fields, weights_path, options);
     summary.input_size = input_size(arch);
     summary.scale = arch.scale();
     summary.batch = options.batch;

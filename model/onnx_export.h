@@ -12,14 +12,14 @@
 // It computes what the engine computes in eval mode (generator.h, prepare_for_inference): batch
 // norms folded into the convs, PixelShuffle as DepthToSpace (mode CRD), the residual base
 // bicubic(I_LR) as the engine's own form of it (edge padding, a 5x5 conv per output phase with
-// constant weights, DepthToSpace), and clamp(bicubic + head, -1, 1) at each head.
+// constant weights, DepthToSpace), and clamp(bicubic + head, -1, 1) at each head (as HardSigmoid).
 // Only the configuration the shipped models use is supported (onnx_export_problem): upsample
 // pixel_shuffle, heads conv3x3, residual, learned LR upsampler.
 //
 // The model's facesr metadata travels in the ONNX file's metadata_props: every key of the weights
 // file's safetensors metadata as "facesr.<key>" with the same value text (architecture, crop_rule
 // with its per-detector variants, normalization, training, evaluation, ...), plus
-// "facesr.onnx_source" (the weights file's name) and "facesr.onnx_batch".
+// "facesr.onnx_source" (the weights file's name), "facesr.onnx_batch" and "facesr.onnx_pixel_shuffle".
 //
 // No LibTorch or ONNX types here; the implementation (onnx_export.cpp) needs both (Debian's
 // libonnx-dev), so it is built only where the ONNX library is found (training/meson.build).
@@ -33,9 +33,11 @@
 
 namespace facesr {
 
-// The ONNX operator set the graph uses: 11 (Conv, LeakyRelu, Relu, DepthToSpace CRD, Concat, Add,
-// Clip with constant min/max inputs, Pad edge). Read by OpenCV 4.6's DNN importer, TensorRT 7+,
-// OpenVINO 2020.4+ and ONNX Runtime 1.0+.
+// The ONNX operator set the graph uses: 11. Its operators: Conv, LeakyRelu, Relu, DepthToSpace
+// (CRD; or ConvTranspose, OnnxPixelShuffle), Concat, Add, Pad (edge), and for clamp(x, -1, 1)
+// HardSigmoid, Mul, Sub (OpenCV 4.6 cannot read opset 11's Clip; onnx_export.cpp). OpenCV 4.6's DNN
+// importer runs both forms (tests/onnx/); all of these operators are in TensorRT's, OpenVINO's and
+// ONNX Runtime's opset-11 support lists.
 constexpr int64_t kOnnxOpset = 11;
 // ONNX IR version 6 (ONNX 1.6), the one that came with opset 11: readable by older runtimes too.
 constexpr int64_t kOnnxIrVersion = 6;
@@ -48,9 +50,19 @@ constexpr const char* kOnnxMetadataPrefix = "facesr.";
 
 constexpr int64_t kMaxOnnxBatch = 256;
 
+// How the graph writes PixelShuffle(2) (and the bicubic base's PixelShuffle(scale)). Same values.
+enum class OnnxPixelShuffle {
+  DepthToSpace,   // DepthToSpace mode CRD: the standard form, native in TensorRT, OpenVINO, ONNX Runtime
+  ConvTranspose,  // a grouped ConvTranspose with 0/1 weights (exact): for OpenCV DNN, whose DepthToSpace
+                  // is a slow 6-D Permute; about 1.5x faster there (bench-onnx, docs/onnx.md)
+};
+std::string to_string(OnnxPixelShuffle form);                          // "depth_to_space" | "conv_transpose"
+OnnxPixelShuffle onnx_pixel_shuffle_from_string(const std::string& name);  // throws Error(Input)
+
 struct OnnxExportOptions {
   int64_t batch = 1;     // the graph's fixed batch N, 1 .. kMaxOnnxBatch
   bool blurred = false;  // also output the blurred-HR branch as "blurred"
+  OnnxPixelShuffle pixel_shuffle = OnnxPixelShuffle::DepthToSpace;
 };
 
 struct OnnxExportSummary {

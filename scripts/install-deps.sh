@@ -10,6 +10,9 @@ packages=(
   build-essential meson ninja-build pkg-config cmake
   # model/ and training/: LibTorch (CPU) and small well-kept libraries
   libtorch-dev libgloo-dev nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
+  # facesr-export (ONNX graphs, docs/onnx.md): Debian's ONNX 1.12 (onnx_proto, checker) and protobuf;
+  # optional at build time (without them facesr-export is not built and tests/onnx/ skips)
+  libonnx-dev libprotobuf-dev
   # OpenBLAS (OpenMP threads) as the system BLAS: LibTorch runs small fp32 convolutions (batch 1, the
   # engine's faces side by side) through BLAS sgemm, and Debian's default is the reference BLAS: with
   # it the element on an AVX2-only CPU made 22-23 fps, with OpenBLAS 29 (bench-speed, issue 19)

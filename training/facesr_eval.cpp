@@ -7,7 +7,7 @@
 //
 // Prints one row per face (PSNR on RGB, SSIM on Y) and the means; --json writes the same rows with
 // each face's source photo, the means, the model path and the protocol text; --sheet writes a PNG
-// with one row per sampled face: input (nearest x8) | bicubic x8 | model | ground truth.
+// with one row per sampled face: input (nearest, at 256) | bicubic | model | ground truth.
 //
 // FID with --inception PATH (pytorch-fid's weights pt_inception-2015-12-05-6726825d.pth, supplied by
 // the user): the model's outputs and the bicubic baseline, each against the ground-truth faces of the
@@ -55,7 +55,7 @@ constexpr const char* kFidNotComputed =
 constexpr const char* kFidMethod =
     "FID as pytorch-fid computes it: 2048-d pool3 features of its FID Inception-V3 "
     "(pt_inception-2015-12-05-6726825d.pth), images rounded to 8 bits and resized bilinearly to 299x299; "
-    "model outputs and bicubic x8, each against the ground-truth faces of the same split";
+    "model outputs and bicubic upsampling, each against the ground-truth faces of the same split";
 constexpr int64_t kFidReliableFaces = 2048;  // below this FID is biased upward and noisy
 
 // FID of the model and of bicubic against the ground truth, from features gathered batch by batch.
@@ -377,7 +377,7 @@ int run(const EvalCli& cli) {
     const auto batch = facesr::enhance_with_fixed_degradation(*loaded.generator, *data, sample, degradation, device,
                                                               cli.flip_ensemble);
     facesr::write_sample_grid(cli.sheet_path, {facesr::nearest_x8(batch.lr), batch.bicubic, batch.sharp, batch.hr});
-    std::printf("facesr-eval: wrote %s (%zu faces; columns: input nearest x8 | bicubic x8 | model | ground truth)\n",
+    std::printf("facesr-eval: wrote %s (%zu faces; columns: input nearest | bicubic | model | ground truth)\n",
                 cli.sheet_path.c_str(), sample.size());
   }
   return 0;
@@ -387,7 +387,7 @@ int run(const EvalCli& cli) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Evaluate a facesr generator on a dataset split: PSNR (RGB) and SSIM (Wang et al. 2004, on Y) "
-               "of the model and of bicubic x8, with a fixed motion-blur degradation per face (the trainer's "
+               "of the model and of bicubic upsampling, with a fixed motion-blur degradation per face (the trainer's "
                "validation protocol); FID with --inception; identity with --identity."};
   app.footer(std::string("With --inception: ") + kFidMethod + ". FID over fewer than 2048 faces is biased upward and "
              "noisy: compare only figures computed on the same faces.\n");
@@ -397,7 +397,7 @@ int main(int argc, char** argv) {
   app.add_option("--split", cli.split, "faces to score: test | validation | train")
       ->check(CLI::IsMember({"test", "validation", "train"}));
   app.add_option("--json", cli.json_path, "write per-image rows, means, model path and protocol here");
-  app.add_option("--sheet", cli.sheet_path, "write a contact sheet PNG: input (nearest x8) | bicubic | model | ground truth");
+  app.add_option("--sheet", cli.sheet_path, "write a contact sheet PNG: input (nearest, at 256) | bicubic | model | ground truth");
   app.add_option("--sheet-faces", cli.sheet_faces, "faces on the contact sheet, spread evenly over the split")
       ->check(CLI::Range(1, 256));
   app.add_option("--device", cli.device, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));

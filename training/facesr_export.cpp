@@ -3,6 +3,7 @@
 //
 //   facesr-export model/weights/facesr-default.safetensors                 (-> facesr-default.onnx beside it)
 //   facesr-export model/weights/facesr-default.safetensors -o out/facesr-b8.onnx --batch 8 --blurred
+//   facesr-export model/weights/facesr-default.safetensors --pixel-shuffle conv_transpose   (for OpenCV DNN)
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -25,7 +26,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, facesr::kMaxOnnxBatch));
   // Also output the blurred-HR branch (the upper decoder's image); costs one 3x3 conv more.
   app.add_flag("--blurred", options.blurred, "also output \"blurred\" (N x 3 x 256 x 256)");
+  // depth_to_space: the standard DepthToSpace (CRD) op, native in TensorRT, OpenVINO and ONNX Runtime;
+  // conv_transpose: the same values from a 0/1-weight grouped ConvTranspose, faster in OpenCV DNN.
+  std::string pixel_shuffle = "depth_to_space";
+  app.add_option("--pixel-shuffle", pixel_shuffle, "how PixelShuffle is written: depth_to_space or conv_transpose")
+      ->check(CLI::IsMember({"depth_to_space", "conv_transpose"}));
   CLI11_PARSE(app, argc, argv);
+  options.pixel_shuffle = facesr::onnx_pixel_shuffle_from_string(pixel_shuffle);
   if (output.empty()) output = std::filesystem::path(weights).replace_extension(".onnx").string();
   try {
     const facesr::OnnxExportSummary s = facesr::export_onnx(weights, output, options);

@@ -6,8 +6,8 @@
 // three panels over the same step axis:
 //   1. L_pix (the pixel loss: a 25-step moving average, and light, every step); a vertical line where
 //      phase 2 (the local D) starts;
-//   2. validation PSNR of the model and of bicubic x8 (dB);
-//   3. validation SSIM of the model and of bicubic x8.
+//   2. validation PSNR of the model and of bicubic (dB);
+//   3. validation SSIM of the model and of bicubic.
 // OpenCV only (no plotting library exists on these machines); built with the facedetect feature.
 #include <algorithm>
 #include <cmath>
@@ -161,10 +161,10 @@ int main(int argc, char** argv) {
       cv::putText(image, "no validation rows yet", {300, 450}, cv::FONT_HERSHEY_SIMPLEX, 0.8, red, 2, cv::LINE_AA);
     } else {
       draw_panel(image, {0, 300, 900, 300}, "validation PSNR (dB, RGB)",
-                 {{&val.at("step"), val.at("psnr"), blue, "facesr"}, {&val.at("step"), val.at("bicubic_psnr"), red, "bicubic x8"}},
+                 {{&val.at("step"), val.at("psnr"), blue, "facesr"}, {&val.at("step"), val.at("bicubic_psnr"), red, "bicubic"}},
                  x_max, phase2);
       draw_panel(image, {0, 600, 900, 300}, "validation SSIM (Y)",
-                 {{&val.at("step"), val.at("ssim"), blue, "facesr"}, {&val.at("step"), val.at("bicubic_ssim"), red, "bicubic x8"}},
+                 {{&val.at("step"), val.at("ssim"), blue, "facesr"}, {&val.at("step"), val.at("bicubic_ssim"), red, "bicubic"}},
                  x_max, phase2);
     }
     if (!cv::imwrite(out, image)) throw std::runtime_error("cannot write " + out);

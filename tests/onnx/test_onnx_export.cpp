@@ -2,6 +2,7 @@
 // OpenCV's DNN module (CPU backend) gives what the LibTorch engine gives on the same crops; other
 // configurations are refused with a message that says why.
 //
+// Both ways of writing PixelShuffle (--pixel-shuffle depth_to_space, conv_transpose) are checked:
 //   float:  the graph's "sharp" / "blurred" vs the engine's generator (load_generator +
 //           prepare_for_inference, fp32) on the same float input: max |diff| <= 1e-3 in [-1, 1] units.
 //   8-bit:  the graph's output rounded as the engine rounds vs facesr::Engine (precision fp32):
@@ -36,6 +37,7 @@ struct ModelCase {
   std::string name;  // for test names and output files
   std::string path;
 };
+void PrintTo(const ModelCase& m, std::ostream* os) { *os << m.path; }
 
 std::vector<ModelCase> model_cases() {
   std::vector<ModelCase> cases = {{"fixture_8x", FACESR_TEST_MODEL},
@@ -91,9 +93,9 @@ std::vector<float> concat(const std::vector<cv::Mat>& blobs) {
 
 class OnnxExport : public ::testing::TestWithParam<ModelCase> {};
 
+// Both pixel-shuffle forms (depth_to_space, conv_transpose) against the same references.
 TEST_P(OnnxExport, OpenCvDnnMatchesTheLibTorchEngine) {
   const ModelCase& m = GetParam();
-  const fs::path onnx = export_model(m, "", "--blurred");
   EngineOptions options;
   options.device = Device::Cpu;
   options.threads = 2;
@@ -102,19 +104,7 @@ TEST_P(OnnxExport, OpenCvDnnMatchesTheLibTorchEngine) {
   const int side = engine->input_size();
   const std::vector<cv::Mat> crops = make_crops(side, kCrops);
 
-  cv::dnn::Net net = open_opencv_net(onnx.string(), 2);
-  std::vector<cv::Mat> sharp, blurred;
-  for (size_t i = 0; i < crops.size(); ++i) {
-    auto outs = run_graph(net, crops, i, 1, {kOnnxSharpName, kOnnxBlurredName});
-    ASSERT_EQ(outs.size(), 2u);
-    ASSERT_EQ(outs[0].size[1], 3);
-    ASSERT_EQ(outs[0].size[2], kResultSize);
-    ASSERT_EQ(outs[0].size[3], kResultSize);
-    sharp.push_back(outs[0]);
-    blurred.push_back(outs[1]);
-  }
-
-  // Float: the engine's generator, prepared as the engine prepares it.
+  // Float reference: the engine's generator, prepared as the engine prepares it.
   LoadedGenerator loaded = load_generator(m.path);
   prepare_for_inference(*loaded.generator, torch::kCPU, torch::kFloat32);
   torch::NoGradGuard no_grad;
@@ -122,36 +112,51 @@ TEST_P(OnnxExport, OpenCvDnnMatchesTheLibTorchEngine) {
   const auto input = torch::from_blob(const_cast<float*>(blob.ptr<float>()), {kCrops, 3, side, side}).clone();
   const GeneratorOutput ref = loaded.generator->forward(input);
   const auto ref_sharp = ref.sharp.contiguous(), ref_blurred = ref.blurred.contiguous();
-  const std::vector<float> graph_sharp = concat(sharp), graph_blurred = concat(blurred);
-  ASSERT_EQ(graph_sharp.size(), static_cast<size_t>(ref_sharp.numel()));
-  const Difference fs_sharp = difference(graph_sharp.data(), ref_sharp.data_ptr<float>(), graph_sharp.size(), 2.0);
-  const Difference fs_blurred =
-      difference(graph_blurred.data(), ref_blurred.data_ptr<float>(), graph_blurred.size(), 2.0);
-
-  // 8-bit: facesr::Engine vs the graph's output rounded the same way.
+  // 8-bit reference: facesr::Engine.
   std::vector<cv::Mat> engine_blurred;
   const std::vector<cv::Mat> engine_sharp = run_engine(*engine, crops, 0, crops.size(), &engine_blurred);
-  std::vector<cv::Mat> graph_sharp8, graph_blurred8;
-  for (size_t i = 0; i < crops.size(); ++i) {
-    graph_sharp8.push_back(to_rgb8(sharp[i], 0));
-    graph_blurred8.push_back(to_rgb8(blurred[i], 0));
-  }
-  const Difference q_sharp = difference_rgb8(graph_sharp8, engine_sharp);
-  const Difference q_blurred = difference_rgb8(graph_blurred8, engine_blurred);
 
-  std::printf("%s (%s, %d x %d input): float vs generator: sharp max %.2e PSNR %.1f dB, blurred max %.2e "
-              "PSNR %.1f dB; 8-bit vs Engine fp32: sharp max %.0f PSNR %.1f dB, blurred max %.0f PSNR %.1f dB\n",
-              m.name.c_str(), fs::path(m.path).filename().c_str(), side, side, fs_sharp.max_abs, fs_sharp.psnr_db,
-              fs_blurred.max_abs, fs_blurred.psnr_db, q_sharp.max_abs, q_sharp.psnr_db, q_blurred.max_abs,
-              q_blurred.psnr_db);
-  EXPECT_LE(fs_sharp.max_abs, kMaxFloatDifference);
-  EXPECT_LE(fs_blurred.max_abs, kMaxFloatDifference);
-  EXPECT_GT(q_sharp.psnr_db, kMinPsnrDb);
-  EXPECT_GT(q_blurred.psnr_db, kMinPsnrDb);
-  EXPECT_LE(q_sharp.max_abs, 1.0);
-  EXPECT_LE(q_blurred.max_abs, 1.0);
-  // Not a vacuous comparison: the two heads give different pictures.
-  EXPECT_GT(cv::norm(graph_sharp8[0], graph_blurred8[0], cv::NORM_INF), 0.0);
+  for (const char* form : {"depth_to_space", "conv_transpose"}) {
+    SCOPED_TRACE(form);
+    const fs::path onnx = export_model(m, std::string("-") + form, std::string("--blurred --pixel-shuffle ") + form);
+    cv::dnn::Net net = open_opencv_net(onnx.string(), 2);
+    std::vector<cv::Mat> sharp, blurred;
+    for (size_t i = 0; i < crops.size(); ++i) {
+      auto outs = run_graph(net, crops, i, 1, {kOnnxSharpName, kOnnxBlurredName});
+      ASSERT_EQ(outs.size(), 2u);
+      ASSERT_EQ(outs[0].size[1], 3);
+      ASSERT_EQ(outs[0].size[2], kResultSize);
+      ASSERT_EQ(outs[0].size[3], kResultSize);
+      sharp.push_back(outs[0]);
+      blurred.push_back(outs[1]);
+    }
+    const std::vector<float> graph_sharp = concat(sharp), graph_blurred = concat(blurred);
+    ASSERT_EQ(graph_sharp.size(), static_cast<size_t>(ref_sharp.numel()));
+    const Difference f_sharp = difference(graph_sharp.data(), ref_sharp.data_ptr<float>(), graph_sharp.size(), 2.0);
+    const Difference f_blurred =
+        difference(graph_blurred.data(), ref_blurred.data_ptr<float>(), graph_blurred.size(), 2.0);
+    std::vector<cv::Mat> graph_sharp8, graph_blurred8;
+    for (size_t i = 0; i < crops.size(); ++i) {
+      graph_sharp8.push_back(to_rgb8(sharp[i], 0));
+      graph_blurred8.push_back(to_rgb8(blurred[i], 0));
+    }
+    const Difference q_sharp = difference_rgb8(graph_sharp8, engine_sharp);
+    const Difference q_blurred = difference_rgb8(graph_blurred8, engine_blurred);
+
+    std::printf("%s (%s, %d x %d input, %s): float vs generator: sharp max %.2e PSNR %.1f dB, blurred max %.2e "
+                "PSNR %.1f dB; 8-bit vs Engine fp32: sharp max %.0f PSNR %.1f dB, blurred max %.0f PSNR %.1f dB\n",
+                m.name.c_str(), fs::path(m.path).filename().c_str(), side, side, form, f_sharp.max_abs,
+                f_sharp.psnr_db, f_blurred.max_abs, f_blurred.psnr_db, q_sharp.max_abs, q_sharp.psnr_db,
+                q_blurred.max_abs, q_blurred.psnr_db);
+    EXPECT_LE(f_sharp.max_abs, kMaxFloatDifference);
+    EXPECT_LE(f_blurred.max_abs, kMaxFloatDifference);
+    EXPECT_GT(q_sharp.psnr_db, kMinPsnrDb);
+    EXPECT_GT(q_blurred.psnr_db, kMinPsnrDb);
+    EXPECT_LE(q_sharp.max_abs, 1.0);
+    EXPECT_LE(q_blurred.max_abs, 1.0);
+    // Not a vacuous comparison: the two heads give different pictures.
+    EXPECT_GT(cv::norm(graph_sharp8[0], graph_blurred8[0], cv::NORM_INF), 0.0);
+  }
 }
 
 TEST_P(OnnxExport, BatchedGraphGivesEachFaceItsBatchOneResult) {
@@ -203,6 +208,7 @@ TEST_P(OnnxExport, CarriesNamesShapesOpsetAndTheFacesrMetadata) {
   for (const char* key : {"crop_rule", "architecture", "normalization", "training", "format_version"})
     EXPECT_TRUE(props.count(std::string(kOnnxMetadataPrefix) + key)) << key;
   EXPECT_EQ(props["facesr.onnx_batch"], "2");
+  EXPECT_EQ(props["facesr.onnx_pixel_shuffle"], "depth_to_space");
   EXPECT_EQ(props["facesr.onnx_source"], fs::path(m.path).filename().string());
 }
 
