@@ -108,7 +108,7 @@ element_seconds=$((SECONDS - element_started))
   echo "faces found in the clip by reason (facesr messages, $(grep -c 'facesr, timestamp' "$out_dir/messages.txt") frames with faces):"
   grep -o 'reason\\=\\(string\\)[a-z-]*' "$out_dir/messages.txt" | sed 's/.*)//' | sort | uniq -c
   echo "enhanced faces by model scale:"
-  grep -o 'enhanced\\=\\(boolean\\)true[^}]*scale\\=\\(uint\\)[0-9]*' "$out_dir/messages.txt" | sed 's/.*)/x/' |
+  grep -o 'enhanced\\=\\(boolean\\)true[^;]*scale\\=\\(uint\\)[0-9]*' "$out_dir/messages.txt" | sed 's/.*)/x/' |
     sort | uniq -c
   echo "element run: ${element_seconds} s for the 200-frame clip (with decoding and x264 encoding)"
 } > "$out_dir/summary.txt"
