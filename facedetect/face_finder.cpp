@@ -16,10 +16,21 @@ constexpr double kCascadeSmallestFace = 24.0;
 // the detector (BlazeFace loads one network per thread and forgets its still tiles).
 bool same_filters(const DetectorOptions& a, const DetectorOptions& b) {
   return a.min_face_size == b.min_face_size && a.max_face_size == b.max_face_size && a.upsample == b.upsample &&
-         a.detection_scale == b.detection_scale;
+         a.detection_scale == b.detection_scale && a.blazeface_face_px == b.blazeface_face_px;
 }
 
 }  // namespace
+
+int blazeface_face_px(int min_face_size) {
+  constexpr double kNetworkSmallest = 16.0;
+  const double m = std::max(1, min_face_size);
+  return static_cast<int>(std::lround(kNetworkSmallest * std::max(1.0, kNetworkSmallest / m)));
+}
+
+int smallest_face(FaceSource source, const FinderSettings& settings) {
+  if (source != FaceSource::BlazeFace) return settings.min_face_size;
+  return std::max(1, static_cast<int>(std::lround(kBlazeFaceBoxSlack * settings.min_face_size)));
+}
 
 DetectorOptions detector_options(FaceSource source, const FinderSettings& settings, int frame_width,
                                  int frame_height) {
@@ -43,16 +54,22 @@ DetectorOptions detector_options(FaceSource source, const FinderSettings& settin
       options.detection_scale = std::min(1.0, kCascadeSmallestFace / std::max(1, settings.min_face_size));
       break;
     case FaceSource::BlazeFace:
-      // The detector enlarges (or shrinks) the frame itself so that a face of min_face_size is the
-      // network's smallest, and keeps the enlarged frame within kMaxDetectionPixels.
+      // The detector enlarges (or shrinks) the frame itself so that its smallest face (here
+      // kBlazeFaceBoxSlack x min_face_size) is blazeface_face_px for the network (at most x2), and
+      // keeps the enlarged frame within kMaxDetectionPixels. At min-face-size 16: 14 px -> 16, x1.14
+      // (about 1.3x the tiles of x1, before the issue 38 change); min-face-size 12: 10 px -> 21, x2.
       options.backend = DetectorBackend::BlazeFace;
+      options.score_threshold = kBlazeFaceThreshold;
+      options.blazeface_face_px = settings.blazeface_face_px > 0
+                                      ? settings.blazeface_face_px
+                                      : std::min(48, blazeface_face_px(settings.min_face_size));
       break;
     case FaceSource::Upstream: options.backend = DetectorBackend::External; break;
   }
   // The detector looks for faces from min_face_size up (what it skips below is what saves time) and
   // reports them: the finder applies max_face_size and max_faces itself, so that a face left alone
   // can be reported with the reason. Upstream boxes are all taken, for the same reason.
-  options.min_face_size = source == FaceSource::Upstream ? 1 : settings.min_face_size;
+  options.min_face_size = source == FaceSource::Upstream ? 1 : smallest_face(source, settings);
   // Every face found is tracked and reported (those over max_faces with the reason max-faces), up to
   // kMaxTrackedFaces, a bound on the tracker's matching, which grows with the cube of the count.
   options.max_faces = kMaxTrackedFaces;
@@ -126,10 +143,11 @@ std::vector<const Track*> FaceFinder::find(const ImageRef& image, const std::vec
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Track* a, const Track* b) { return a->score > b->score; });
   std::vector<const Track*> faces;
+  const int smallest = smallest_face(source_, settings);
   for (const Track* t : candidates) {
     const double side = std::max(t->box.width, t->box.height);
     std::optional<SkipReason> reason;
-    if (side < settings.min_face_size) reason = SkipReason::TooSmall;
+    if (side < smallest) reason = SkipReason::TooSmall;
     else if (settings.max_face_size > 0 && side > settings.max_face_size) reason = SkipReason::TooLarge;
     else if (settings.max_faces > 0 && faces.size() >= static_cast<std::size_t>(settings.max_faces)) reason = SkipReason::Cap;
     if (!reason) faces.push_back(t);

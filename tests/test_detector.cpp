@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 
 #include "detector.h"
 #include "dlib_faces.h"
+#include "face_finder.h"
 #include "image_io.h"
 #include "landmarks.h"
 
@@ -216,6 +218,109 @@ TEST(BlazeFace, RealPhotosFewFalseFaces) {
               s.precision(), s.truth, s.found);
   EXPECT_GE(s.recall(), 0.95);
   EXPECT_GE(s.precision(), 0.9);
+}
+
+// Issue 38: real faces near the element's default min-face-size (16 px), found by the element's own
+// face finder at its defaults. dlib's testing photos (5 street and party photos, 25 faces annotated
+// 37-109 px) shrunk by area averaging so that their median face is 16, 17 and 18 px, clean and as
+// CCTV-like footage (Gaussian noise sigma 4, JPEG quality 40). Faces annotated from 16 px count
+// (smaller ones are not asked for: a box on one is neither a hit nor a false face); matched at
+// IoU >= 0.3, or centre inside and width within 2x, as in bench-detect-real.
+// Measured 2026-12-08: clean 55/60 (0.917) before issue 38's change (min-face-size = the network's
+// 16 px, boxes under 16 px dropped: BlazeFace's box of a 16 px face is often 14-15 px), 58/60 (0.967)
+// after (x1.14, boxes from 14 px, p >= 0.7). Noisy: 40/60, 0 false before; 33/60, 2 false after (a hand
+// on a gold costume and a wall clock, p 0.70-0.76): on noisy faces of 16-20 px every setting tried
+// trades found faces for false ones on about one curve (bench-detect-real), so only a floor is kept.
+TEST(BlazeFace, RealFacesAtTheDefaultMinimumSize) {
+  SKIP_WITHOUT_BLAZEFACE();
+  const auto images = test_data::read_dlib_xml(test_data::kDlibFaces + "/testing.xml");
+  ASSERT_EQ(images.size(), 5u) << "dlib's examples/faces/testing.xml missing: install libdlib-dev";
+  FaceFinder finder(FaceSource::BlazeFace);
+  const FinderSettings settings;  // the element's defaults: min-face-size 16
+  ASSERT_EQ(settings.min_face_size, 16);
+  struct Tally {
+    int wanted = 0, hits = 0, false_faces = 0;
+  } tally[2];
+  for (const bool noisy : {false, true})
+    for (const int median : {16, 17, 18})
+      for (const auto& image : images) {
+        const cv::Mat photo = read_image_bgr(image.path);
+        std::vector<double> widths;
+        for (const auto& f : image.faces) widths.push_back(f.width);
+        std::sort(widths.begin(), widths.end());
+        const double scale = median / widths[widths.size() / 2];
+        cv::Mat small;
+        cv::resize(photo, small, cv::Size(), scale, scale, cv::INTER_AREA);
+        if (noisy) {
+          cv::Mat noise(small.size(), CV_32FC3), sum;
+          cv::theRNG().state = 38 + median;
+          cv::randn(noise, 0.0, 4.0);
+          small.convertTo(sum, CV_32FC3);
+          sum += noise;
+          sum.convertTo(small, CV_8UC3);
+          std::vector<uint8_t> jpeg;
+          cv::imencode(".jpg", small, jpeg, {cv::IMWRITE_JPEG_QUALITY, 40});
+          small = cv::imdecode(jpeg, cv::IMREAD_COLOR);
+        }
+        const double sx = double(small.cols) / photo.cols, sy = double(small.rows) / photo.rows;
+        finder.reset();  // independent stills
+        std::vector<FaceBox> found;
+        for (const Track* t : finder.find(ref(small), {}, settings)) found.push_back(t->box);
+        std::vector<int> owner(found.size(), -1);
+        Tally& n = tally[noisy];
+        for (std::size_t a = 0; a < image.faces.size(); ++a) {
+          const FaceBox& f = image.faces[a];
+          const FaceBox truth{f.x * sx, f.y * sy, f.width * sx, f.height * sy};
+          int best = -1;
+          double best_iou = -1;
+          for (std::size_t i = 0; i < found.size(); ++i) {
+            const FaceBox& d = found[i];
+            const double cx = d.x + d.width / 2, cy = d.y + d.height / 2, ratio = d.width / truth.width;
+            const bool centred = cx >= truth.x && cx <= truth.x + truth.width && cy >= truth.y &&
+                                 cy <= truth.y + truth.height && ratio >= 0.5 && ratio <= 2.0;
+            if (owner[i] < 0 && (iou(truth, d) >= 0.3 || centred) && iou(truth, d) > best_iou)
+              best = static_cast<int>(i), best_iou = iou(truth, d);
+          }
+          if (best >= 0) owner[best] = static_cast<int>(a);
+          if (truth.width >= settings.min_face_size) ++n.wanted, n.hits += best >= 0;
+        }
+        n.false_faces += static_cast<int>(std::count(owner.begin(), owner.end(), -1));
+      }
+  for (const bool noisy : {false, true}) {
+    const Tally& n = tally[noisy];
+    std::printf("real faces at 16-18 px (%s), element finder defaults: recall %.3f (%d/%d), %d false faces\n",
+                noisy ? "noise + JPEG 40" : "clean", double(n.hits) / n.wanted, n.hits, n.wanted, n.false_faces);
+  }
+  EXPECT_GE(double(tally[0].hits) / tally[0].wanted, 0.95) << "clean";
+  EXPECT_EQ(tally[0].false_faces, 0) << "clean";
+  EXPECT_GE(double(tally[1].hits) / tally[1].wanted, 0.45) << "noise + JPEG";
+  EXPECT_LE(tally[1].false_faces, 3) << "noise + JPEG";
+}
+
+// Issue 38: what the element's finder asks BlazeFace for (no model needed).
+TEST(BlazeFace, FinderLooksSlightlyBelowMinFaceSize) {
+  FinderSettings settings;  // min-face-size 16
+  DetectorOptions o = detector_options(FaceSource::BlazeFace, settings);
+  EXPECT_EQ(o.min_face_size, 14) << "boxes from 0.85 x 16";
+  EXPECT_EQ(smallest_face(FaceSource::BlazeFace, settings), 14);
+  EXPECT_EQ(o.blazeface_face_px, 16) << "14 px -> 16: x1.14";
+  EXPECT_DOUBLE_EQ(o.score_threshold, kBlazeFaceThreshold);
+  settings.min_face_size = 12;
+  o = detector_options(FaceSource::BlazeFace, settings);
+  EXPECT_EQ(o.min_face_size, 10);
+  EXPECT_EQ(o.blazeface_face_px, 21) << "below 16 px: enlarged in proportion (x2, the limit)";
+  settings.min_face_size = 64;
+  EXPECT_EQ(detector_options(FaceSource::BlazeFace, settings).blazeface_face_px, 16);
+  settings.blazeface_face_px = 28;  // the trade-off knob
+  EXPECT_EQ(detector_options(FaceSource::BlazeFace, settings).blazeface_face_px, 28);
+  // Other sources keep min-face-size exactly.
+  settings = {};
+  EXPECT_EQ(smallest_face(FaceSource::Upstream, settings), 16);
+  EXPECT_EQ(smallest_face(FaceSource::Haar, settings), 16);
+  EXPECT_EQ(detector_options(FaceSource::Haar, settings).min_face_size, 16);
+  DetectorOptions bad = blazeface_options(16);
+  bad.blazeface_face_px = 100;
+  EXPECT_THROW(Detector::create(bad), std::invalid_argument);
 }
 
 TEST(BlazeFace, SizeFiltersAndRegionOfInterestMapBack) {

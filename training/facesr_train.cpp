@@ -76,7 +76,11 @@ int main(int argc, char** argv) {
                  "flip: the paper's horizontal flips (default); full: + scale/rotation/translation and colour jitter "
                  "(recommended for small datasets); none")
       ->check(CLI::IsMember({"full", "flip", "none"}));
-  double defocus = 0, sensor_noise = 0, jpeg = 0, small_faces = 0;
+  double defocus = 0, sensor_noise = 0, jpeg = 0, small_faces = 0, no_blur = o.degradation.no_blur_probability();
+  app.add_option("--no-blur", no_blur,
+                 "probability that a face gets no motion blur at all (sharp input): what keeps the model from "
+                 "\"deblurring\" faces that were sharp (default 0.05)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--defocus", defocus, "probability of a random defocus blur (sigma 0.5-4 px at 256) before the motion blur")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--sensor-noise", sensor_noise, "probability of Gaussian sensor noise (sigma 1-8 levels) on the 32x32 input")
@@ -129,6 +133,7 @@ int main(int argc, char** argv) {
     if (augmentation == "none") o.augment = facesr::no_augmentation();
     if (ablation == "model2") o.adversarial = facesr::Adversarial::None;
     if (ablation == "model3") o.adversarial = facesr::Adversarial::GlobalOnly;
+    o.degradation.no_blur_probability(no_blur);
     o.degradation.max_length(blur_max).defocus_probability(defocus).noise_probability(sensor_noise).jpeg_probability(jpeg);
     o.degradation.small_face_probability(small_faces).scale(o.generator.scale());
     const auto [side_min, side_max] = facesr::small_face_sides_for_scale(o.generator.scale());

@@ -78,6 +78,7 @@ json config_of(const TrainOptions& o) {
           {"steps", o.steps},
           {"phase1_steps", o.phase1_steps},
           {"degradation", {{"blur_max_px", o.degradation.max_length()},
+                           {"no_blur_probability", o.degradation.no_blur_probability()},
                            {"defocus_probability", o.degradation.defocus_probability()},
                            {"sensor_noise_probability", o.degradation.noise_probability()},
                            {"jpeg_probability", o.degradation.jpeg_probability()},

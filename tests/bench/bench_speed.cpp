@@ -99,14 +99,18 @@ double generator_ms(const GeneratorSetup& setup) {
 
 // One engine on 8 crops, as the element runs it (CPU, kThreads; the element's precision is auto).
 struct EngineRow {
-  EngineRow(const std::string& model, bool parallel_faces, facesr::Precision precision) : batch(kBatch) {
+  EngineRow(const std::string& model, bool parallel_faces, facesr::Precision precision)
+      : engine(open(model, parallel_faces, precision)), batch(kBatch, engine->input_size()) {
+    description = "ngf " + std::to_string(engine->metadata().architecture.ngf) + ", " +
+                  std::to_string(engine->scale()) + "x, " + engine->device_description();
+  }
+  static std::unique_ptr<facesr::Engine> open(const std::string& model, bool parallel_faces, facesr::Precision precision) {
     facesr::EngineOptions options;
     options.device = facesr::Device::Cpu;
     options.threads = kThreads;
     options.parallel_faces = parallel_faces;
     options.precision = precision;
-    engine = facesr::Engine::open(model, options);
-    description = "ngf " + std::to_string(engine->metadata().architecture.ngf) + ", " + engine->device_description();
+    return facesr::Engine::open(model, options);
   }
   double ms_per_face(double seconds) { return ::ms_per_face([&] { batch.enhance(*engine); }, seconds); }
   std::unique_ptr<facesr::Engine> engine;
@@ -339,7 +343,7 @@ int main(int argc, char** argv) {
     // description gives the times) beside fp32 for the default model and ngf 16: whether auto's choice
     // is the faster one on this CPU.
     using facesr::Precision;
-    const std::vector<std::tuple<std::string, std::string, bool, Precision>> engine_rows = {
+    std::vector<std::tuple<std::string, std::string, bool, Precision>> engine_rows = {
         {"ngf 16 via Engine, faces serial", ngf16_model, false, Precision::Auto},
         {"ngf 16 via Engine, faces serial", ngf16_model, false, Precision::Float32},
         {"ngf 16 transposed via Engine, faces serial", ngf16_transposed_model, false, Precision::Auto},
@@ -349,6 +353,15 @@ int main(int argc, char** argv) {
         {"default model via Engine, faces serial", default_model, false, Precision::Float32},
         {"default model via Engine", default_model, true, Precision::Auto},
         {"default model via Engine", default_model, true, Precision::Float32}};
+    // The default's companions (4x: 64x64 input, 2x: 128x128), where they are beside it.
+    const std::string folder = default_model.substr(0, default_model.find_last_of('/') + 1);
+    for (const char* scale : {"4x", "2x"}) {
+      const std::string path = folder + "facesr-default-" + scale + ".safetensors";
+      if (!std::filesystem::exists(path)) continue;
+      engine_rows.push_back({std::string("default's ") + scale + " companion via Engine, faces serial", path, false,
+                             Precision::Float32});
+      engine_rows.push_back({std::string("default's ") + scale + " companion via Engine", path, true, Precision::Auto});
+    }
     std::vector<EngineRow> rows;
     for (const auto& [label, path, parallel, precision] : engine_rows) rows.emplace_back(path, parallel, precision);
     const auto medians = interleaved_medians(rows, kEngineRounds, kEngineRoundSeconds);
