@@ -314,6 +314,7 @@ TEST(Eval, IdentityWithTheFaceDescriptor) {
 // engine or the protocol that loses the models' gain, fail here. Measured 2026-12-02: default (stage 3)
 // +2.28 dB, SSIM +0.043 (noisy JPEG inputs +0.89 dB, +0.025); quality (stage 4) +2.68, +0.049 (+1.27, +0.030);
 // a random-weights ngf-4 model in the default's place: -0.01 dB (fails).
+// The default's 4x and 2x companions are scored at their own input sizes (facesr-eval reads the scale).
 TEST(Eval, ShippedModelsBeatBicubicOnUnseenPeople) {
   const fs::path weights = fs::path(FACESR_SOURCE_ROOT) / "model" / "weights";
   const fs::path dir = fresh_dir("shipped");
@@ -335,7 +336,10 @@ TEST(Eval, ShippedModelsBeatBicubicOnUnseenPeople) {
       const double ssim_gain = mean["ssim"].get<double>() - mean["bicubic_ssim"].get<double>();
       std::printf("%s%s: %+.2f dB, SSIM %+.3f over bicubic\n", name.c_str(), cctv ? " (noisy JPEG inputs)" : "", gain,
                   ssim_gain);
-      EXPECT_GT(gain, cctv ? 0.3 : 1.5) << name << (cctv ? ", noisy JPEG inputs" : "");
+      // The 4x and 2x companions start from a far better bicubic (64 / 128 px inputs): less to gain.
+      // Measured 2026-12-08: 4x +1.64 dB (noisy +1.19), 2x +1.46 (+1.13).
+      const bool companion = name.size() > 3 && (name.substr(name.size() - 3) == "-4x" || name.substr(name.size() - 3) == "-2x");
+      EXPECT_GT(gain, cctv ? 0.3 : companion ? 1.0 : 1.5) << name << (cctv ? ", noisy JPEG inputs" : "");
       EXPECT_GT(ssim_gain, cctv ? 0.005 : 0.02) << name << (cctv ? ", noisy JPEG inputs" : "");
     }
   }
