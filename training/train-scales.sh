@@ -9,7 +9,7 @@
 #      the new scale: motion blur at 256x256, then S x S area averaging to 256/S; sensor noise on 30 %,
 #      JPEG on 30 %, and half the faces captured between the next smaller model's input and this one's
 #      (4x: 32-63 px, 2x: 64-127 px) and resized up with bicubic, as the element does;
-#      STEPS steps (default 2,000) of 8 faces at 1e-4 falling linearly to 0, fresh Adam, in
+#      STEPS steps (default 3,000, as shipped) of 8 faces at 1e-4 falling linearly to 0, fresh Adam, in
 #      out/runs/scale-S; resumes from its checkpoint when run again;
 #   3. export as F16, evaluate (fixed-seed protocol) on the CelebA validation faces and the 12 packaged
 #      ones (other people), each also CCTV-like, and on faces captured at 9/16, 11/16 and 13/16 of the
@@ -18,13 +18,13 @@
 #      default file loads all three.
 #
 # usage: training/train-scales.sh [4|2 ...]       (default: 4 2; BUILD_DIR picks the build)
-# Environment: STEPS (default 2000), THREADS (default: all cores), PARALLEL=1 trains the scales side by
+# Environment: STEPS (default 3000), THREADS (default: all cores), PARALLEL=1 trains the scales side by
 # side with THREADS each (set THREADS=1 on 2 cores), CELEBA_DIR as for train-default.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
 celeba_dir=${CELEBA_DIR:-../shared/data/celeba-aligned}
-steps=${STEPS:-2000}
+steps=${STEPS:-3000}
 scales=("$@")
 [[ ${#scales[@]} -gt 0 ]] || scales=(4 2)
 die() { echo "train-scales: $*" >&2; exit 1; }
