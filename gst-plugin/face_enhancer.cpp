@@ -94,22 +94,17 @@ std::unique_ptr<FaceEnhancer> FaceEnhancer::create(const EnhancerConfig& config)
   };
   const std::vector<std::string> paths = model_paths(config);
   for (const auto& path : paths) open(path);
-  if (paths.size() == 1 && config.companions) {
-    const std::string& first = paths.front();
-    const auto slash = first.find_last_of('/');
-    const std::string folder = slash == std::string::npos ? "" : first.substr(0, slash + 1);
-    for (const auto& name : enhancer->engines_.front()->metadata().companions) {
-      const std::string path = folder + name;
+  if (paths.size() == 1 && config.companions)
+    for (const auto& path : companion_paths(paths.front(), enhancer->engines_.front()->metadata())) {
       if (access(path.c_str(), R_OK) != 0) {
-        enhancer->warnings_.push_back(file_name(first) + " names the companion model " + name + ", which is not in " +
-                                      (folder.empty() ? std::string("the current folder") : folder) +
-                                      ": faces of its size are not enhanced. Install it beside " + file_name(first) +
+        enhancer->warnings_.push_back(file_name(paths.front()) + " names the companion model " + path +
+                                      ", which is missing or unreadable: faces of its size are not enhanced. "
+                                      "Install it beside " + file_name(paths.front()) +
                                       ", or set companion-models=false to silence this");
         continue;
       }
       open(path);
     }
-  }
   std::stable_sort(enhancer->engines_.begin(), enhancer->engines_.end(),
                    [](const auto& a, const auto& b) { return a->input_size() < b->input_size(); });
   for (std::size_t k = 1; k < enhancer->engines_.size(); ++k)

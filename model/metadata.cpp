@@ -79,6 +79,14 @@ std::string companion_name_problem(const std::string& name) {
   return {};
 }
 
+std::vector<std::string> companion_paths(const std::string& weights_path, const ModelMetadata& metadata) {
+  const auto slash = weights_path.find_last_of('/');
+  const std::string folder = slash == std::string::npos ? "" : weights_path.substr(0, slash + 1);
+  std::vector<std::string> paths;
+  for (const auto& name : metadata.companions) paths.push_back(folder + name);
+  return paths;
+}
+
 bool same_crop_rule(const CropRule& a, const CropRule& b) {
   constexpr double kTolerance = 1e-5;
   return std::abs(a.center_dx - b.center_dx) <= kTolerance && std::abs(a.center_dy - b.center_dy) <= kTolerance &&

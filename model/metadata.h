@@ -78,6 +78,9 @@ constexpr std::size_t kMaxCompanions = 4;
 // characters, 1-255 bytes); else what is wrong with it.
 std::string companion_name_problem(const std::string& name);
 
+// The companions of the weights file at `weights_path` as paths in its folder, in the metadata's order.
+std::vector<std::string> companion_paths(const std::string& weights_path, const ModelMetadata& metadata);
+
 std::map<std::string, std::string> to_safetensors_metadata(const ModelMetadata& metadata);
 
 // Whether two rules crop the same region: equal to 1e-5 (a dataset stores its rule as float32, and a

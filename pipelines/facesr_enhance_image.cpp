@@ -147,17 +147,15 @@ int main(int argc, char** argv) {
     // The model and its companions, smallest input first (the element's choice per face).
     std::vector<std::unique_ptr<facesr::Engine>> engines;
     engines.push_back(facesr::Engine::open(model_path, options));
-    if (companions) {
-      const auto folder = std::filesystem::path(model_path).parent_path();
-      for (const auto& name : engines.front()->metadata().companions) {
-        if (!std::filesystem::is_regular_file(folder / name)) {
-          std::fprintf(stderr, "facesr-enhance-image: warning: companion %s is not in %s; its faces go to the other "
-                       "models\n", name.c_str(), folder.empty() ? "." : folder.c_str());
+    if (companions)
+      for (const auto& path : facesr::companion_paths(model_path, engines.front()->metadata())) {
+        if (!std::filesystem::is_regular_file(path)) {
+          std::fprintf(stderr, "facesr-enhance-image: warning: companion %s is missing; its faces go to the other "
+                       "models\n", path.c_str());
           continue;
         }
-        engines.push_back(facesr::Engine::open((folder / name).string(), options));
+        engines.push_back(facesr::Engine::open(path, options));
       }
-    }
     std::sort(engines.begin(), engines.end(), [](const auto& a, const auto& b) { return a->input_size() < b->input_size(); });
     std::fprintf(stderr, "facesr-enhance-image: model %s (%zu scale(s)) on %s\n", model_path.c_str(), engines.size(),
                  engines.front()->device_description().c_str());
