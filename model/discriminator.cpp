@@ -26,11 +26,27 @@ DiscriminatorImpl::DiscriminatorImpl(DiscriminatorOptions options) : options_(op
   body_->push_back(nn::Conv2d(nn::Conv2dOptions(in, 1, 4).stride(1).padding(1)));
 }
 
-torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& input) {
+void DiscriminatorImpl::check_input(const torch::Tensor& input) const {
   if (input.dim() != 4 || input.size(1) != options_.in_channels())
     throw std::invalid_argument("discriminator expects N x " + std::to_string(options_.in_channels()) +
                                 " x H x W, got " + c10::str(input.sizes()));
+}
+
+torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& input) {
+  check_input(input);
   return body_->forward(input);
+}
+
+std::vector<torch::Tensor> DiscriminatorImpl::forward_features(const torch::Tensor& input) {
+  check_input(input);
+  std::vector<torch::Tensor> features;
+  auto x = input;
+  for (auto& layer : *body_) {
+    x = layer.forward(x);
+    if (layer.ptr()->as<nn::LeakyReLUImpl>() != nullptr) features.push_back(x);
+  }
+  features.push_back(x);  // the patch scores
+  return features;
 }
 
 }  // namespace facesr

@@ -20,9 +20,13 @@ class DiscriminatorImpl : public torch::nn::Module {
   explicit DiscriminatorImpl(DiscriminatorOptions options = {});
   // input: N x in_channels x 256 x 256 -> N x 1 x P x P patch scores.
   torch::Tensor forward(const torch::Tensor& input);
+  // The activations after each LeakyReLU (layers - 1 of them, coarse to fine last), then the patch
+  // scores last: what feature matching (losses.h) compares.
+  std::vector<torch::Tensor> forward_features(const torch::Tensor& input);
   const DiscriminatorOptions& options() const { return options_; }
 
  private:
+  void check_input(const torch::Tensor& input) const;
   DiscriminatorOptions options_;
   torch::nn::Sequential body_{nullptr};
 };

@@ -22,6 +22,17 @@ PixelLoss pixel_loss(const torch::Tensor& sharp, const torch::Tensor& sharp_targ
   return loss;
 }
 
+torch::Tensor feature_matching_loss(const std::vector<torch::Tensor>& fake_features,
+                                    const std::vector<torch::Tensor>& real_features) {
+  namespace F = torch::nn::functional;
+  if (fake_features.size() != real_features.size() || fake_features.size() < 2)
+    throw std::invalid_argument("feature matching needs the same discriminator's features of both sides");
+  const size_t layers = fake_features.size() - 1;  // the scores are not matched
+  auto loss = torch::zeros({}, fake_features[0].options());
+  for (size_t i = 0; i < layers; ++i) loss = loss + F::l1_loss(fake_features[i], real_features[i].detach());
+  return loss / static_cast<double>(layers);
+}
+
 torch::Tensor perceptual_loss(Vgg19FeaturesImpl& vgg, const torch::Tensor& output, const torch::Tensor& target) {
   namespace F = torch::nn::functional;
   const auto out_features = vgg.forward(output);

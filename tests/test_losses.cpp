@@ -47,6 +47,30 @@ TEST(Losses, PixelLossTermsAndMask) {
   EXPECT_NEAR(masked_away.masked.item<double>(), 0.0, 1e-6);
 }
 
+// forward_features: one activation per LeakyReLU (6 at 7 layers), the patch scores last, the same
+// scores forward gives; feature matching is 0 for the same input, positive for another, and its
+// gradient reaches only the fake side.
+TEST(Losses, FeatureMatchingComparesTheDiscriminatorsFeatures) {
+  torch::manual_seed(3);
+  auto d = facesr::make_local_discriminator(8);
+  d->eval();  // batch norm with running statistics: the same input gives the same features
+  const auto real = torch::rand({2, 3, 256, 256}) * 2 - 1;
+  const auto real_features = d->forward_features(real);
+  ASSERT_EQ(real_features.size(), 7u);
+  EXPECT_EQ(real_features.front().sizes(), (std::vector<int64_t>{2, 8, 128, 128}));
+  EXPECT_TRUE(torch::allclose(real_features.back(), d->forward(real)));
+  EXPECT_NEAR(facesr::feature_matching_loss(d->forward_features(real), real_features).item<double>(), 0.0, 1e-7);
+
+  auto fake = (real + 0.5 * torch::randn_like(real)).clamp(-1, 1).requires_grad_(true);
+  auto loss = facesr::feature_matching_loss(d->forward_features(fake), real_features);
+  EXPECT_GT(loss.item<double>(), 1e-3);
+  loss.backward();
+  ASSERT_TRUE(fake.grad().defined());
+  EXPECT_GT(fake.grad().abs().sum().item<double>(), 0.0);
+  for (const auto& f : real_features) EXPECT_FALSE(f.grad().defined()) << "the real side is a constant";
+  EXPECT_THROW(facesr::feature_matching_loss({real_features.back()}, {real_features.back()}), std::invalid_argument);
+}
+
 TEST(Vgg19, TorchvisionStateDictLoadsAndGivesPoolFeatures) {
   // A random state dict in torchvision's layout (features.N.* plus classifier keys the loader ignores),
   // saved the way torch.save does.

@@ -7,10 +7,10 @@ plot=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 {
-  echo "step,phase,d_global,d_local,g_adv_global,g_adv_local,pix,pix_masked,pix_sharp,pix_blurred,vgg,g_total,seconds"
+  echo "step,phase,d_global,d_local,g_adv_global,g_adv_local,pix,pix_masked,pix_sharp,pix_blurred,vgg,fm,g_total,seconds"
   for s in $(seq 1 120); do
     phase=1; [[ $s -gt 80 ]] && phase=2
-    echo "$s,$phase,0.2,0.1,0.3,0.2,$(awk "BEGIN{print 0.2/(1+$s/30)}"),0.02,0.05,0.03,0,10,1.1"
+    echo "$s,$phase,0.2,0.1,0.3,0.2,$(awk "BEGIN{print 0.2/(1+$s/30)}"),0.02,0.05,0.03,0,0,10,1.1"
   done
   printf "121,2,0.2,0.1"   # cut short
 } > "$dir/log.csv"

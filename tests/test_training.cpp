@@ -90,6 +90,9 @@ TEST(Training, EndToEndBothPhasesLossesFallAndExport) {
   EXPECT_EQ(log[20][1], 2);
   EXPECT_EQ(log[5][3], 0.0) << "no local D in phase 1";
   EXPECT_NE(log[30][3], 0.0) << "local D trains in phase 2";
+  // Column 11: feature matching on D_g (phase 1), D_g + D_l (phase 2).
+  EXPECT_GT(log[5][11], 0.0) << "feature matching on the global D";
+  EXPECT_GT(log[30][11], 0.0);
   double first = 0, last = 0;
   for (int i = 0; i < 5; ++i) first += log[i][6], last += log[35 + i][6];
   EXPECT_LT(last, 0.8 * first) << "L_pix did not fall: " << first / 5 << " -> " << last / 5;
@@ -104,6 +107,8 @@ TEST(Training, EndToEndBothPhasesLossesFallAndExport) {
   EXPECT_EQ(model.metadata.architecture.ngf, 4);
   EXPECT_NE(model.metadata.training.find("\"steps_done\":40"), std::string::npos) << model.metadata.training;
   EXPECT_NE(model.metadata.training.find("no VGG-19 weights"), std::string::npos) << "says the perceptual loss was off";
+  EXPECT_NE(model.metadata.training.find("feature matching"), std::string::npos) << "and what stood in for it";
+  EXPECT_NE(model.metadata.training.find("\"lambda_fm\":10.0"), std::string::npos) << model.metadata.training;
   EXPECT_NE(model.metadata.evaluation.find("psnr_db"), std::string::npos) << model.metadata.evaluation;
 }
 
@@ -134,6 +139,7 @@ TEST(Training, AblationsRun) {
     const auto log = read_csv(o.out_dir + "/log.csv");
     if (std::string(ablation) == "model2") {
       EXPECT_EQ(log[2][2], 0.0) << "no global D in model2";
+      EXPECT_EQ(log[2][11], 0.0) << "no feature matching without discriminators";
     }
     if (std::string(ablation) == "model3") {
       EXPECT_EQ(log[2][3], 0.0) << "no local D in model3";
@@ -141,8 +147,13 @@ TEST(Training, AblationsRun) {
   }
 }
 
+// The paper's adversarial training (D_g, then D_l from step 6, feature matching) with noise in G
+// ("w/ N"): stopped after the local D joined and resumed, it ends where a straight run ends.
 TEST(Training, ResumeGivesTheSameWeightsAsAnUninterruptedRun) {
   auto straight = small_run("straight");
+  ASSERT_EQ(straight.adversarial, facesr::Adversarial::Both);
+  ASSERT_GT(straight.lambda_fm, 0.0);
+  straight.train_noise = 0.1;
   straight.steps = 12;
   straight.phase1_steps = 6;
   straight.checkpoint_every = 4;
@@ -281,6 +292,16 @@ TEST(Training, InitStartsFromAWeightsFileAndTakesItsArchitecture) {
   for (const auto& [name, tensor] : weights_of(tuned.out_dir + "/model.safetensors"))
     moved += (tensor - a.at(name)).abs().sum().item<double>();
   EXPECT_GT(moved, 0.0) << "two steps from the file changed nothing";
+
+  // Ablation model1 (bicubic upsampler) from the learned-upsampler file: everything else is the file's.
+  auto bicubic = zero;
+  bicubic.out_dir = small_run("init-model1").out_dir;
+  bicubic.generator.lr_upsampler(facesr::LrUpsampler::Bicubic);
+  facesr::train(bicubic, false);
+  const auto m1 = weights_of(bicubic.out_dir + "/model.safetensors");
+  EXPECT_EQ(m1.count("lr_in.weight"), 0u);
+  EXPECT_LT(m1.size(), a.size());
+  for (const auto& [name, tensor] : m1) EXPECT_TRUE(torch::equal(tensor, a.at(name))) << name << " is not the file's";
 
   auto wrong = zero;
   wrong.out_dir = small_run("init-wrong").out_dir;

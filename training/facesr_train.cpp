@@ -4,7 +4,8 @@
 //   facesr-train --data faces.safetensors --out runs/a --resume          # continue after a stop
 //   facesr-train --data faces.safetensors --out runs/a --export m.safetensors   # checkpoint -> weights
 //
-// Defaults are the paper's: Adam lr 2e-4, betas (0.5, 0.999), batch 64, lambda_pix 100, lambda_vgg 10,
+// Defaults are the paper's: Adam lr 2e-4, betas (0.5, 0.999), batch 64, lambda_pix 100, lambda_vgg 10 (with
+// --vgg19; without it discriminator feature matching, lambda_fm 10, stands in),
 // G + D_g first, then D_l. Ablations: --ablation model1 (bicubic upsampler), model2 (no
 // discriminators), model3 (global D only); --noise S trains "w/ N".
 #include <cmath>
@@ -47,6 +48,10 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--lambda-pix", o.lambda_pix, "weight of L_pix");
   app.add_option("--lambda-vgg", o.lambda_vgg, "weight of L_vgg");
+  app.add_option("--lambda-fm", o.lambda_fm,
+                 "weight of the discriminators' feature matching (pix2pixHD), where a discriminator trains: what "
+                 "stands in for L_vgg without ImageNet weights (0 = off)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--steps", o.steps, "total steps (or --epochs)")->check(CLI::NonNegativeNumber);
   app.add_option("--epochs", epochs, "total epochs over the training faces (overrides --steps)")->check(CLI::NonNegativeNumber);
   app.add_option("--phase1-steps", o.phase1_steps, "steps before the local discriminator joins")->check(CLI::NonNegativeNumber);
@@ -125,8 +130,9 @@ int main(int argc, char** argv) {
       check("--upsample", app.count("--upsample") > 0, have.upsample == asked.upsample, have.upsample);
       check("--heads", app.count("--heads") > 0, have.heads == asked.heads, have.heads);
       check("--residual", app.count("--residual") > 0, have.residual == asked.residual, have.residual ? "on" : "off");
-      check("--ablation model1", ablation == "model1", have.lr_upsampler == asked.lr_upsampler, have.lr_upsampler);
       o.generator = file;
+      // model1 from a learned-upsampler file: the file's U-Net and decoders behind a bicubic upsampler.
+      if (ablation == "model1") o.generator.lr_upsampler(facesr::LrUpsampler::Bicubic);
       if (app.count("--scale") > 0) o.generator.scale(scale);  // a 4x / 2x model started from the 8x one
     }
     if (augmentation == "flip") o.augment = facesr::flips_only();

@@ -57,6 +57,16 @@ void set_learning_rate(State& s, double lr) {
     for (auto& group : opt->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
+// What stands for the paper's L_vgg, in words for the metadata and the log.
+std::string perceptual_loss_of(const TrainOptions& o) {
+  std::string text = o.vgg19.empty() ? "no VGG-19 term: no VGG-19 weights given (--vgg19)" : "VGG-19 pool1-5, " + o.vgg19;
+  if (o.adversarial != Adversarial::None && o.lambda_fm > 0)
+    text += std::string(o.vgg19.empty() ? "; in its place" : "; with it") +
+            " discriminator feature matching (pix2pixHD: L1 of D_g's and D_l's intermediate features, fake vs "
+            "real), lambda_fm " + std::to_string(o.lambda_fm);
+  return text;
+}
+
 json config_of(const TrainOptions& o) {
   return {{"ngf", o.generator.ngf()},
           {"depth", o.generator.depth()},
@@ -74,7 +84,8 @@ json config_of(const TrainOptions& o) {
           {"betas", {o.beta1, o.beta2}},
           {"lambda_pix", o.lambda_pix},
           {"lambda_vgg", o.vgg19.empty() ? 0.0 : o.lambda_vgg},
-          {"perceptual_loss", o.vgg19.empty() ? "off: no VGG-19 weights given (--vgg19)" : "VGG-19 pool1-5, " + o.vgg19},
+          {"lambda_fm", o.adversarial == Adversarial::None ? 0.0 : o.lambda_fm},
+          {"perceptual_loss", perceptual_loss_of(o)},
           {"steps", o.steps},
           {"phase1_steps", o.phase1_steps},
           {"degradation", {{"blur_max_px", o.degradation.max_length()},
@@ -105,7 +116,10 @@ json config_of(const TrainOptions& o) {
 void load_initial_weights(GeneratorImpl& g, const TrainOptions& o, const Dataset& data) {
   LoadedGenerator init = load_generator(o.init_weights);  // throws WeightsError naming the problem
   const Architecture want = architecture_of(o.generator), have = init.metadata.architecture;
-  if (want.ngf != have.ngf || want.depth != have.depth || want.lr_upsampler != have.lr_upsampler ||
+  // A bicubic-upsampler generator (ablation model1) may start from a learned one: it has all of its
+  // parameters but the LR upsampler's.
+  const bool drops_upsampler = want.lr_upsampler == "bicubic" && have.lr_upsampler != want.lr_upsampler;
+  if (want.ngf != have.ngf || want.depth != have.depth || (want.lr_upsampler != have.lr_upsampler && !drops_upsampler) ||
       want.upsample != have.upsample || want.residual != have.residual || want.heads != have.heads)
     throw std::runtime_error("--init " + o.init_weights + ": its generator (ngf " + std::to_string(have.ngf) +
                              ", depth " + std::to_string(have.depth) + ", " + have.upsample + ", " + have.heads +
@@ -257,7 +271,7 @@ std::vector<int64_t> batch_indices(const std::vector<int64_t>& train, int64_t ba
 
 struct StepLosses {
   double d_global = 0, d_local = 0, g_adv_global = 0, g_adv_local = 0, pix = 0, pix_masked = 0, pix_sharp = 0,
-         pix_blurred = 0, vgg = 0, g_total = 0;
+         pix_blurred = 0, vgg = 0, fm = 0, g_total = 0;
 };
 
 // Replaces gradients by their mean over the ranks (no-op in a single process).
@@ -289,8 +303,11 @@ StepLosses train_step(State& s, const TrainOptions& o, const Dataset& data, cons
   auto out = s.g->forward(degraded.lr, {o.train_noise, o.seed + static_cast<uint64_t>(s.step)});
   const auto condition = out.lr_features.detach();
 
+  // D's features of the real faces, kept for feature matching (taken before D's update, as pix2pixHD does).
+  std::vector<torch::Tensor> real_global, real_local;
   if (use_global) {
-    auto loss = lsgan_discriminator_loss(s.dg->forward(torch::cat({condition, hr}, 1)),
+    real_global = s.dg->forward_features(torch::cat({condition, hr}, 1));
+    auto loss = lsgan_discriminator_loss(real_global.back(),
                                          s.dg->forward(torch::cat({condition, out.sharp.detach()}, 1)));
     s.opt_dg->zero_grad();
     loss.backward();
@@ -299,7 +316,8 @@ StepLosses train_step(State& s, const TrainOptions& o, const Dataset& data, cons
     l.d_global = loss.item<double>();
   }
   if (use_local) {
-    auto loss = lsgan_discriminator_loss(s.dl->forward(hr * mask), s.dl->forward(out.sharp.detach() * mask));
+    real_local = s.dl->forward_features(hr * mask);
+    auto loss = lsgan_discriminator_loss(real_local.back(), s.dl->forward(out.sharp.detach() * mask));
     s.opt_dl->zero_grad();
     loss.backward();
     sync_gradients(dist, *s.dl);
@@ -309,15 +327,28 @@ StepLosses train_step(State& s, const TrainOptions& o, const Dataset& data, cons
 
   const PixelLoss pix = pixel_loss(out.sharp, hr, out.blurred, degraded.blurred_hr, mask);
   auto total = o.lambda_pix * pix.total;
+  const bool match_features = o.lambda_fm > 0;
   if (use_global) {
-    auto adv = lsgan_generator_loss(s.dg->forward(torch::cat({condition, out.sharp}, 1)));
+    const auto fake = s.dg->forward_features(torch::cat({condition, out.sharp}, 1));
+    auto adv = lsgan_generator_loss(fake.back());
     total = total + adv;
     l.g_adv_global = adv.item<double>();
+    if (match_features) {
+      auto fm = feature_matching_loss(fake, real_global);
+      total = total + o.lambda_fm * fm;
+      l.fm += fm.item<double>();
+    }
   }
   if (use_local) {
-    auto adv = lsgan_generator_loss(s.dl->forward(out.sharp * mask));
+    const auto fake = s.dl->forward_features(out.sharp * mask);
+    auto adv = lsgan_generator_loss(fake.back());
     total = total + adv;
     l.g_adv_local = adv.item<double>();
+    if (match_features) {
+      auto fm = feature_matching_loss(fake, real_local);
+      total = total + o.lambda_fm * fm;
+      l.fm += fm.item<double>();
+    }
   }
   if (!s.vgg.is_empty()) {
     auto vgg = perceptual_loss(*s.vgg, out.sharp, hr);
@@ -340,7 +371,7 @@ StepLosses train_step(State& s, const TrainOptions& o, const Dataset& data, cons
   }
   if (dist)  // logged losses: the mean over the global batch
     for (double* v : {&l.d_global, &l.d_local, &l.g_adv_global, &l.g_adv_local, &l.pix, &l.pix_masked, &l.pix_sharp,
-                      &l.pix_blurred, &l.vgg, &l.g_total})
+                      &l.pix_blurred, &l.vgg, &l.fm, &l.g_total})
       *v = dist->average(*v);
   return l;
 }
@@ -414,7 +445,7 @@ TrainResult train(const TrainOptions& o, bool resume) {
                train_faces.size(), val_faces.size(), device.is_cuda() ? "CUDA" : "CPU", at::get_num_threads(),
                static_cast<long long>(o.generator.ngf()), static_cast<long long>(o.batch),
                how.c_str(),
-               o.vgg19.empty() ? "NO perceptual loss (no --vgg19 weights given)" : "perceptual loss on");
+               perceptual_loss_of(o).c_str());
 
   const fs::path log_path = fs::path(o.out_dir) / "log.csv", val_path = fs::path(o.out_dir) / "validation.csv";
   const bool new_log = !fs::exists(log_path) || !resume;
@@ -424,7 +455,7 @@ TrainResult train(const TrainOptions& o, bool resume) {
     val_log.open(val_path, new_log ? std::ios::trunc : std::ios::app);
   }
   if (writer && new_log) {
-    log << "step,phase,d_global,d_local,g_adv_global,g_adv_local,pix,pix_masked,pix_sharp,pix_blurred,vgg,g_total,seconds\n";
+    log << "step,phase,d_global,d_local,g_adv_global,g_adv_local,pix,pix_masked,pix_sharp,pix_blurred,vgg,fm,g_total,seconds\n";
     val_log << "step,psnr,ssim,bicubic_psnr,bicubic_ssim,faces\n";
   }
 
@@ -457,7 +488,7 @@ TrainResult train(const TrainOptions& o, bool resume) {
       const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
       log << s.step << ',' << (s.step > o.phase1_steps ? 2 : 1) << ',' << l.d_global << ',' << l.d_local << ','
           << l.g_adv_global << ',' << l.g_adv_local << ',' << l.pix << ',' << l.pix_masked << ',' << l.pix_sharp << ','
-          << l.pix_blurred << ',' << l.vgg << ',' << l.g_total << ',' << seconds << std::endl;
+          << l.pix_blurred << ',' << l.vgg << ',' << l.fm << ',' << l.g_total << ',' << seconds << std::endl;
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       const double per_step = elapsed / static_cast<double>(s.step - first_step);
       if (tty || s.step % 50 == 0 || s.step == o.steps)

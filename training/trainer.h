@@ -5,6 +5,7 @@
 //   D_g  <- LSGAN on (I_LRf, I_HR) real vs (I_LRf, G sharp) fake          [unless ablation model2]
 //   D_l  <- LSGAN on M x I_HR real vs M x G sharp fake, from phase 2 on    [unless model2 / model3]
 //   G    <- L_GAN(D_g) + L_GAN(D_l) + lambda_pix L_pix + lambda_vgg L_vgg  (L_vgg only with VGG-19 weights)
+//           + lambda_fm L_fm (feature matching on D_g's and D_l's features, pix2pixHD; where they train)
 // with Adam (lr 2e-4, betas 0.5, 0.999). Phase 1 (G + D_g) lasts `phase1_steps`, then D_l joins.
 //
 // Determinism: which faces a step sees, their flips and their degradation are drawn from generators
@@ -52,6 +53,8 @@ struct TrainOptions {
   double lr = 2e-4, beta1 = 0.5, beta2 = 0.999;
   int64_t lr_decay_steps = 0;    // the last this many steps lower lr linearly towards 0 (pix2pix); 0 = constant
   double lambda_pix = 100.0, lambda_vgg = 10.0;
+  double lambda_fm = 10.0;       // discriminator feature matching (pix2pixHD), where a discriminator trains;
+                                 // stands in for L_vgg without ImageNet weights; 0 = off
   int64_t steps = 1000;          // total optimisation steps
   int64_t phase1_steps = 500;    // steps before D_l joins
   int64_t checkpoint_every = 200;
