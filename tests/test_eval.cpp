@@ -131,6 +131,60 @@ TEST(Eval, TableJsonAndContactSheetOnTheValidationSplit) {
   EXPECT_EQ(height, 3u * 256u) << "one row per sampled face";
 }
 
+// --sheet-with: one more column per model, the same faces; a model of another scale is refused.
+TEST(Eval, SheetWithMoreModelsHasAColumnEach) {
+  const fs::path dir = fresh_dir("sheet-with");
+  const EvalRun r = run_eval(std::string("--model ") + FACESR_TEST_MODEL + " --data " + FACESR_TEST_DATASET +
+                             " --split validation --device cpu --threads 2 --sheet " + (dir / "sheet.png").string() +
+                             " --sheet-faces 2 --sheet-with " + FACESR_BICUBIC_MODEL + " --sheet-with " + FACESR_TEST_MODEL);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(png_size(dir / "sheet.png"), (std::pair<uint32_t, uint32_t>{6u * 256u, 2u * 256u}))
+      << "input | bicubic | model | 2 more | ground truth";
+  const EvalRun bad = run_eval(std::string("--model ") + FACESR_TEST_MODEL + " --data " + FACESR_TEST_DATASET +
+                               " --split validation --device cpu --threads 2 --sheet " + (dir / "bad.png").string() +
+                               " --sheet-with " + FACESR_SOURCE_ROOT + "/model/weights/facesr-default-4x.safetensors");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("4x model"), std::string::npos) << bad.err;
+}
+
+// --realism: BRISQUE of model, bicubic and truth, landmark distance and sharpness, per face and as means.
+// The bicubic fixture model outputs bicubic(I_LR) exactly, so its figures must equal bicubic's; the
+// ground truth is more natural (lower BRISQUE) than 8x bicubic; the shipped default is sharper than
+// bicubic and keeps the landmarks closer.
+TEST(Eval, RealismMeasuresBrisqueLandmarksSharpness) {
+  const fs::path dir = fresh_dir("realism");
+  auto eval_json = [&](const std::string& model, const std::string& name) {
+    const EvalRun r = run_eval("--model " + model + " --data " + FACESR_TEST_DATASET +
+                               " --split validation --device cpu --threads 2 --realism --json " + (dir / name).string());
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("BRISQUE"), std::string::npos) << r.out;
+    return json::parse(slurp(dir / name));
+  };
+  const json same = eval_json(FACESR_BICUBIC_MODEL, "bicubic.json");
+  const auto& m = same["realism"];
+  EXPECT_NEAR(m["brisque"].get<double>(), m["bicubic_brisque"].get<double>(), 1e-3) << "one or two pixels may round the other way";
+  EXPECT_NEAR(m["sharpness"].get<double>(), m["bicubic_sharpness"].get<double>(), 1e-6);
+  EXPECT_NEAR(m["landmark_distance"].get<double>(), m["bicubic_landmark_distance"].get<double>(), 1e-6);
+  EXPECT_LT(m["truth_brisque"].get<double>(), m["bicubic_brisque"].get<double>());
+  EXPECT_LT(m["bicubic_sharpness"].get<double>(), 0.5) << "8x bicubic has little of the truth's fine detail";
+  EXPECT_GT(m["bicubic_landmark_distance"].get<double>(), 0.0);
+  for (const auto& row : same["images"]) {
+    EXPECT_TRUE(row.contains("brisque") && row.contains("truth_brisque") && row.contains("landmark_distance"));
+    EXPECT_GT(row["sharpness"].get<double>(), 0.0);
+  }
+
+  const json shipped = eval_json(std::string(FACESR_SOURCE_ROOT) + "/model/weights/facesr-default.safetensors", "default.json");
+  const auto& d = shipped["realism"];
+  EXPECT_GT(d["sharpness"].get<double>(), 1.5 * d["bicubic_sharpness"].get<double>());
+  EXPECT_LT(d["landmark_distance"].get<double>(), d["bicubic_landmark_distance"].get<double>());
+
+  // Without --realism: sharpness only, and the output says how to get the rest.
+  const EvalRun plain = run_eval(std::string("--model ") + FACESR_BICUBIC_MODEL + " --data " + FACESR_TEST_DATASET +
+                                 " --split validation --device cpu --threads 2");
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  EXPECT_NE(plain.out.find("pass --realism"), std::string::npos) << plain.out;
+}
+
 // One face by hand with degradation.h + metrics.h: the evaluator's row for it is exactly that, and it
 // does not depend on the batch the face is evaluated in.
 TEST(Eval, RowsMatchAFaceScoredByHand) {

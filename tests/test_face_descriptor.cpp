@@ -226,6 +226,37 @@ TEST(FaceDescriptor, TakesFacesrImages) {
   EXPECT_LT(facesr::descriptor_distance(resized, direct).item<double>(), 0.2);
 }
 
+// The descriptor Frechet distance of facesr-eval --identity: 0 for a set against itself, larger for the
+// same faces blurred (the smoother the set, the farther from the sharp one).
+TEST(FaceDescriptor, FrechetDistanceIsZeroForTheSameSetAndGrowsWithBlur) {
+  REQUIRE_WEIGHTS();
+  auto net = loaded_net();
+  std::vector<std::vector<uint8_t>> chips;
+  for (const auto& [name, files] : johns())
+    for (const auto& f : files) chips.push_back(read_chip(f));
+  torch::NoGradGuard no_grad;
+  const auto images = to_tensor(chips) / 127.5 - 1;
+  auto blurred = [&](double sigma) {
+    const int64_t k = 2 * static_cast<int64_t>(std::ceil(3 * sigma)) + 1;
+    auto x = torch::arange(k, torch::kFloat32) - (k - 1) / 2.0;
+    auto g = torch::exp(-x * x / (2 * sigma * sigma));
+    g = g / g.sum();
+    const auto kernel = (g.view({-1, 1}) * g.view({1, -1})).view({1, 1, k, k}).repeat({3, 1, 1, 1});
+    namespace F = torch::nn::functional;
+    const auto padded = F::pad(images, F::PadFuncOptions({k / 2, k / 2, k / 2, k / 2}).mode(torch::kReplicate));
+    return F::conv2d(padded, kernel, F::Conv2dFuncOptions().groups(3));
+  };
+  const auto sharp = net->forward(images);
+  const double same = facesr::descriptor_frechet_distance(sharp, sharp);
+  const double mild = facesr::descriptor_frechet_distance(net->forward(blurred(1.5)), sharp);
+  const double strong = facesr::descriptor_frechet_distance(net->forward(blurred(4.0)), sharp);
+  std::printf("descriptor Frechet distance: same set %.2e, blurred sigma 1.5: %.4f, sigma 4: %.4f\n", same, mild, strong);
+  EXPECT_NEAR(same, 0.0, 1e-9);
+  EXPECT_GT(mild, 1e-3);
+  EXPECT_GT(strong, mild);
+  EXPECT_THROW(facesr::descriptor_frechet_distance(sharp.slice(0, 0, 1), sharp), std::invalid_argument);
+}
+
 TEST(FaceDescriptor, BadWeightsFailClearly) {
   EXPECT_NE(load_error("/nonexistent/face-api").find("fetch-identity-model.sh"), std::string::npos);
   REQUIRE_WEIGHTS();

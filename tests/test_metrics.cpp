@@ -147,6 +147,24 @@ TEST(Ssim, RejectsBadShapes) {
   EXPECT_THROW(facesr::ssim(a.narrow(1, 0, 1), a.narrow(1, 0, 1)), std::invalid_argument);
 }
 
+// Sharpness as the truth has it: the truth itself scores 1, a blurred copy less, more blur less
+// still; a flat image has no high-frequency energy.
+TEST(Sharpness, TruthIsOneAndBlurLowersIt) {
+  torch::manual_seed(5);
+  const auto truth = torch::rand({2, 3, 64, 64}) * 2 - 1;
+  auto box_blur = [](const torch::Tensor& x, int64_t k) {
+    return torch::avg_pool2d(x, k, 1, k / 2, /*ceil_mode=*/false, /*count_include_pad=*/false);
+  };
+  const auto one = facesr::sharpness_ratio(truth, truth);
+  EXPECT_TRUE(torch::allclose(one, torch::ones({2}, torch::kFloat64))) << one;
+  const double mild = facesr::sharpness_ratio(box_blur(truth, 3), truth).mean().item<double>();
+  const double strong = facesr::sharpness_ratio(box_blur(truth, 7), truth).mean().item<double>();
+  EXPECT_LT(mild, 0.5);
+  EXPECT_LT(strong, mild);
+  EXPECT_EQ(facesr::high_frequency_energy(torch::zeros({1, 3, 8, 8}))[0].item<double>(), 0.0);
+  EXPECT_THROW(facesr::sharpness_ratio(truth, truth.slice(2, 0, 32)), std::invalid_argument);
+}
+
 TEST(Frechet, IdenticalGaussiansGiveZero) {
   auto sigma = random_spd(16, 6);
   auto mu = torch::linspace(-1.0, 1.0, 16, torch::kFloat64);

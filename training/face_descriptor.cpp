@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "metrics.h"      // gaussian_stats, frechet_distance
 #include "safetensors.h"  // WeightsError
 
 #ifndef FACESR_IDENTITY_MODEL_DIR
@@ -275,6 +276,14 @@ torch::Tensor descriptor_cosine(const torch::Tensor& a, const torch::Tensor& b) 
 
 torch::Tensor descriptor_distance(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).pow(2).sum(1).sqrt();
+}
+
+double descriptor_frechet_distance(const torch::Tensor& a, const torch::Tensor& b) {
+  if (!a.defined() || !b.defined() || a.dim() != 2 || b.dim() != 2 || a.size(1) != kFaceDescriptorSize ||
+      b.size(1) != kFaceDescriptorSize || a.size(0) < 2 || b.size(0) < 2)
+    throw std::invalid_argument("descriptor_frechet_distance needs two sets of at least 2 descriptors of 128");
+  const auto sa = gaussian_stats(a.to(torch::kCPU, torch::kFloat64)), sb = gaussian_stats(b.to(torch::kCPU, torch::kFloat64));
+  return frechet_distance(sa.mean, sa.covariance, sb.mean, sb.covariance);
 }
 
 }  // namespace facesr

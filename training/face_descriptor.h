@@ -77,4 +77,9 @@ std::string default_face_descriptor_path();
 torch::Tensor descriptor_cosine(const torch::Tensor& a, const torch::Tensor& b);
 torch::Tensor descriptor_distance(const torch::Tensor& a, const torch::Tensor& b);
 
+// The Frechet distance (FID's formula, metrics.h) between the Gaussians of two descriptor sets
+// (N x 128 and M x 128, N, M >= 2): how far one set of faces lies from another in this network's
+// feature space. Not FID (other features), not comparable with published FIDs.
+double descriptor_frechet_distance(const torch::Tensor& a, const torch::Tensor& b);
+
 }  // namespace facesr

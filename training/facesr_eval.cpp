@@ -42,6 +42,7 @@
 #include "face_descriptor.h"
 #include "inception.h"
 #include "metrics.h"
+#include "realism.h"
 #include "sample_grid.h"
 #include "weights.h"
 
@@ -103,6 +104,7 @@ struct IdentityScores {
   std::vector<double> model_cosine, model_distance, bicubic_cosine, bicubic_distance;  // per face
   std::vector<torch::Tensor> truth, model, bicubic;  // descriptors, N_batch x 128 each, CPU float64
   double model_identified = 0, bicubic_identified = 0;  // set by finish_identity
+  double model_frechet = 0, bicubic_frechet = 0;        // set by finish_identity
   static double mean(const std::vector<double>& v) {
     double s = 0;
     for (double x : v) s += x;
@@ -147,13 +149,25 @@ void finish_identity(IdentityScores& id) {
   };
   id.model_identified = identified(id.model);
   id.bicubic_identified = identified(id.bicubic);
+  // How far the set of results lies from the set of true faces in descriptor space (realism of the
+  // set, not of each face): a Frechet distance as FID's, on these 128-D features instead of Inception's.
+  if (truth.size(0) >= 2) {
+    id.model_frechet = facesr::descriptor_frechet_distance(torch::cat(id.model), truth);
+    id.bicubic_frechet = facesr::descriptor_frechet_distance(torch::cat(id.bicubic), truth);
+  }
 }
+constexpr const char* kDescriptorFrechetMethod =
+    "Frechet distance between the Gaussians of the results' and the ground truths' face descriptors (128-D, "
+    "the identity network's): FID's formula on other features, NOT the paper's FID and not comparable with its "
+    "15.3; 0 = the same distribution";
 
 struct EvalCli {
   std::string model, data, split = "test", json_path, sheet_path, device = "auto", inception, identity,
       precision = "fp32";
+  std::vector<std::string> sheet_with;  // more models, one sheet column each
   int sheet_faces = 8, threads = 0;
   bool flip_ensemble = false;
+  bool realism = false;  // BRISQUE and landmark distance (image_quality.h)
   double blur_max = facesr::DegradationOptions().max_length();
   double sensor_noise = 0.0, jpeg = 0.0;  // probabilities: the CCTV-like protocol is 1 and 1
   int input_side = 0;                     // < the model's input side: every face captured at that size (small faces); 0 = the model's
@@ -195,6 +209,8 @@ void print_identity_table(const facesr::Evaluation& e, const facesr::Dataset& da
               100 * IdentityScores::verified(id.bicubic_distance));
   std::printf("identified (its nearest ground truth of the %zu is its own): model %.1f %%, bicubic %.1f %%\n",
               e.faces.size(), 100 * id.model_identified, 100 * id.bicubic_identified);
+  std::printf("descriptor Frechet distance: model %.4f, bicubic %.4f\n  (%s)\n", id.model_frechet, id.bicubic_frechet,
+              kDescriptorFrechetMethod);
 }
 
 void print_table(const facesr::Evaluation& e, const facesr::Dataset& data) {
@@ -210,7 +226,7 @@ void print_table(const facesr::Evaluation& e, const facesr::Dataset& data) {
 
 json report_json(const EvalCli& cli, const facesr::Evaluation& e, const facesr::Dataset& data,
                  const facesr::ModelMetadata& metadata, const facesr::DegradationOptions& degradation,
-                 const FidScores* fid, const IdentityScores* id) {
+                 const FidScores* fid, const IdentityScores* id, const facesr::RealismScores& realism) {
   json rows = json::array();
   for (std::size_t i = 0; i < e.faces.size(); ++i) {
     const auto& f = e.faces[i];
@@ -226,6 +242,7 @@ json report_json(const EvalCli& cli, const facesr::Evaluation& e, const facesr::
       rows.back()["bicubic_identity_cosine"] = id->bicubic_cosine[i];
       rows.back()["bicubic_identity_distance"] = id->bicubic_distance[i];
     }
+    realism.add_row_fields(i, rows.back());
   }
   json report = {{"model", cli.model},
           {"architecture", {{"ngf", metadata.architecture.ngf}, {"depth", metadata.architecture.depth},
@@ -245,6 +262,7 @@ json report_json(const EvalCli& cli, const facesr::Evaluation& e, const facesr::
                     {"bicubic_ssim", e.mean.bicubic_ssim}}},
           {"fid", nullptr},
           {"fid_note", kFidNotComputed},
+          {"realism", realism.summary()},
           {"images", rows}};
   if (fid) {
     const std::string caveat = fid_caveat(fid->faces());
@@ -264,7 +282,10 @@ json report_json(const EvalCli& cli, const facesr::Evaluation& e, const facesr::
                           {"bicubic_distance", IdentityScores::mean(id->bicubic_distance)},
                           {"bicubic_verified", IdentityScores::verified(id->bicubic_distance)},
                           {"identified", id->model_identified},
-                          {"bicubic_identified", id->bicubic_identified}};
+                          {"bicubic_identified", id->bicubic_identified},
+                          {"descriptor_frechet", id->model_frechet},
+                          {"bicubic_descriptor_frechet", id->bicubic_frechet},
+                          {"descriptor_frechet_method", kDescriptorFrechetMethod}};
   }
   return report;
 }
@@ -343,12 +364,15 @@ int run(const EvalCli& cli) {
     descriptor->to(device);
     identity = std::make_unique<IdentityScores>();
   }
-  std::function<void(const facesr::EnhancedBatch&)> on_batch;
-  if (fid || identity)
-    on_batch = [&](const facesr::EnhancedBatch& b) {
-      if (fid) add_fid_features(*inception, b, *fid);
-      if (identity) add_identity(*descriptor, b, *identity);
-    };
+  std::unique_ptr<facesr::ImageQuality> quality;
+  if (cli.realism) quality = facesr::ImageQuality::open();  // throws naming what is missing
+  facesr::RealismScores realism;
+  const facesr::ImageBox face_box = facesr::face_box_in_crop(data->crop_rule(), 256);
+  const std::function<void(const facesr::EnhancedBatch&)> on_batch = [&](const facesr::EnhancedBatch& b) {
+    if (fid) add_fid_features(*inception, b, *fid);
+    if (identity) add_identity(*descriptor, b, *identity);
+    realism.add(b, quality.get(), face_box);
+  };
   const auto e =
       facesr::evaluate_faces(*loaded.generator, *data, faces, degradation, device, nullptr, on_batch, cli.flip_ensemble);
   print_table(e, *data);
@@ -365,10 +389,11 @@ int run(const EvalCli& cli) {
     finish_identity(*identity);
     print_identity_table(e, *data, *identity);
   }
+  realism.print();
 
   if (!cli.json_path.empty()) {
     std::ofstream out(cli.json_path);
-    out << report_json(cli, e, *data, loaded.metadata, degradation, fid.get(), identity.get()).dump(2) << '\n';
+    out << report_json(cli, e, *data, loaded.metadata, degradation, fid.get(), identity.get(), realism).dump(2) << '\n';
     if (!out) throw std::runtime_error("cannot write " + cli.json_path);
     std::printf("facesr-eval: wrote %s\n", cli.json_path.c_str());
   }
@@ -376,9 +401,23 @@ int run(const EvalCli& cli) {
     const auto sample = evenly_spaced(faces, static_cast<std::size_t>(cli.sheet_faces));
     const auto batch = facesr::enhance_with_fixed_degradation(*loaded.generator, *data, sample, degradation, device,
                                                               cli.flip_ensemble);
-    facesr::write_sample_grid(cli.sheet_path, {facesr::nearest_x8(batch.lr), batch.bicubic, batch.sharp, batch.hr});
-    std::printf("facesr-eval: wrote %s (%zu faces; columns: input nearest | bicubic | model | ground truth)\n",
-                cli.sheet_path.c_str(), sample.size());
+    std::vector<torch::Tensor> columns = {facesr::nearest_x8(batch.lr), batch.bicubic, batch.sharp};
+    std::string names = "input nearest | bicubic | " + fs::path(cli.model).filename().string();
+    for (const auto& path : cli.sheet_with) {  // the same faces, the same degraded inputs
+      auto other = facesr::load_generator(path);
+      if (other.metadata.architecture.scale != loaded.metadata.architecture.scale)
+        throw std::runtime_error("--sheet-with " + path + " is a " + std::to_string(other.metadata.architecture.scale) +
+                                 "x model, --model a " + std::to_string(loaded.metadata.architecture.scale) +
+                                 "x one: their inputs differ");
+      facesr::prepare_for_inference(*other.generator, device, dtype);
+      columns.push_back(facesr::enhance_with_fixed_degradation(*other.generator, *data, sample, degradation, device,
+                                                               cli.flip_ensemble).sharp);
+      names += " | " + fs::path(path).filename().string();
+    }
+    columns.push_back(batch.hr);
+    facesr::write_sample_grid(cli.sheet_path, columns);
+    std::printf("facesr-eval: wrote %s (%zu faces; columns: %s | ground truth)\n", cli.sheet_path.c_str(),
+                sample.size(), names.c_str());
   }
   return 0;
 }
@@ -388,7 +427,7 @@ int run(const EvalCli& cli) {
 int main(int argc, char** argv) {
   CLI::App app{"Evaluate a facesr generator on a dataset split: PSNR (RGB) and SSIM (Wang et al. 2004, on Y) "
                "of the model and of bicubic upsampling, with a fixed motion-blur degradation per face (the trainer's "
-               "validation protocol); FID with --inception; identity with --identity."};
+               "validation protocol); sharpness against the truth; FID with --inception; identity and a descriptor Frechet distance with --identity; BRISQUE and landmark distance with --realism."};
   app.footer(std::string("With --inception: ") + kFidMethod + ". FID over fewer than 2048 faces is biased upward and "
              "noisy: compare only figures computed on the same faces.\n");
   EvalCli cli;
@@ -398,6 +437,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"test", "validation", "train"}));
   app.add_option("--json", cli.json_path, "write per-image rows, means, model path and protocol here");
   app.add_option("--sheet", cli.sheet_path, "write a contact sheet PNG: input (nearest, at 256) | bicubic | model | ground truth");
+  app.add_option("--sheet-with", cli.sheet_with,
+                 "more models (of --model's scale) on the contact sheet: one column each, after --model's, for "
+                 "the same faces and inputs");
   app.add_option("--sheet-faces", cli.sheet_faces, "faces on the contact sheet, spread evenly over the split")
       ->check(CLI::Range(1, 256));
   app.add_option("--device", cli.device, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
@@ -428,6 +470,11 @@ int main(int argc, char** argv) {
                  "face descriptor weights (face-api's face_recognition_model manifest, or its folder; "
                  "scripts/fetch-identity-model.sh puts them in " + facesr::default_face_descriptor_path() +
                  "): also report whether the model's and bicubic's faces stay the same person");
+  app.add_flag("--realism", cli.realism,
+               "also BRISQUE (no-reference naturalness, OpenCV contrib quality + opencv-data) of the model's, "
+               "bicubic's and the ground truth's faces, and the 68-landmark distance (dlib) of the model's and "
+               "bicubic's faces to the ground truth's; sharpness (high-frequency energy relative to the truth's) is "
+               "always reported");
   CLI11_PARSE(app, argc, argv);
   try {
     return run(cli);

@@ -77,6 +77,20 @@ torch::Tensor luma_bt601(const torch::Tensor& image) {
   return (rgb01 * weights).sum(1, true) + 16.0;
 }
 
+torch::Tensor high_frequency_energy(const torch::Tensor& image) {
+  require(image.defined() && image.dim() == 4 && image.size(1) == 3 && image.size(2) >= 3 && image.size(3) >= 3,
+          "high_frequency_energy needs N x 3 x H x W images of at least 3x3, got " +
+              (image.defined() ? c10::str(image.sizes()) : "undefined"));
+  const auto y = luma_bt601(image);
+  const auto laplacian = torch::tensor({0.0, 1.0, 0.0, 1.0, -4.0, 1.0, 0.0, 1.0, 0.0}, y.options()).view({1, 1, 3, 3});
+  return torch::conv2d(y, laplacian).square().flatten(1).mean(1).cpu();
+}
+
+torch::Tensor sharpness_ratio(const torch::Tensor& result, const torch::Tensor& truth) {
+  check_pair(result, truth, "sharpness_ratio");
+  return high_frequency_energy(result) / high_frequency_energy(truth);
+}
+
 torch::Tensor psnr(const torch::Tensor& a, const torch::Tensor& b, MetricChannels channels) {
   check_pair(a, b, "psnr");
   auto diff = prepare(a, channels) - prepare(b, channels);

@@ -21,6 +21,11 @@
 // PSD, same eigenvalues as S1 S2), Tr sqrt(S1 S2) = sum sqrt(max(eig(M), 0)). This is stable for
 // singular covariances (fewer samples than dimensions), where a general matrix square root is not.
 //
+// Sharpness: the high-frequency energy of an image is the mean square of the 3x3 Laplacian (4-neighbour)
+// of its Y over the 'valid' region; sharpness_ratio(result, truth) is the result's energy over the
+// truth's: 1.0 = as much fine detail as the truth, smooth results score below 1, added noise or
+// ringing can push it above 1 (read it beside PSNR and BRISQUE, never alone).
+//
 // Bad shapes throw std::invalid_argument.
 #pragma once
 
@@ -43,6 +48,11 @@ torch::Tensor ssim(const torch::Tensor& a, const torch::Tensor& b,
 
 // Y (ITU-R BT.601, [16, 235]) of N x 3 x H x W images in [-1, 1]; N x 1 x H x W float64.
 torch::Tensor luma_bt601(const torch::Tensor& image);
+
+// Mean square of the 3x3 Laplacian of Y per image (N values, float64 CPU); H and W at least 3.
+torch::Tensor high_frequency_energy(const torch::Tensor& image);
+// high_frequency_energy(result) / high_frequency_energy(truth) per image (N values).
+torch::Tensor sharpness_ratio(const torch::Tensor& result, const torch::Tensor& truth);
 
 // Mean (D) and covariance (D x D, unbiased: divided by N - 1) of N x D feature rows, in float64.
 struct GaussianStats {
