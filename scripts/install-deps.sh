@@ -19,7 +19,8 @@ packages=(
   libopenblas0-openmp
   # tests, benchmarks, fuzzing
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev valgrind
-  # facedetect/: dlib (HOG, 68-point landmarks, example faces), OpenCV (cascades, imaging)
+  # facedetect/: dlib (HOG, 68-point landmarks, example faces), OpenCV (cascades, imaging; contrib's
+  # quality module and opencv-data's BRISQUE model files for facesr-eval --realism)
   libdlib-dev libdlib-data libopencv-dev opencv-data
   # gst-plugin/ and pipelines/
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
