@@ -49,7 +49,6 @@ void RealismScores::add(const EnhancedBatch& b, const ImageQuality* quality, con
   append(sharpness, sharpness_ratio(b.sharp, b.hr));
   append(bicubic_sharpness, sharpness_ratio(b.bicubic, b.hr));
   if (!quality) return;
-  image_measures = true;
   for (int64_t i = 0; i < b.hr.size(0); ++i) {
     const Rgb8Image truth = to_rgb8(b.hr, i), model = to_rgb8(b.sharp, i), bicubic = to_rgb8(b.bicubic, i);
     brisque.push_back(quality->brisque(model));
@@ -70,7 +69,7 @@ nlohmann::json RealismScores::summary() const {
   nlohmann::json j = {{"sharpness", mean(sharpness)},
                       {"bicubic_sharpness", mean(bicubic_sharpness)},
                       {"sharpness_method", kSharpnessMethod}};
-  if (image_measures) {
+  if (image_measures()) {
     j["brisque"] = mean(brisque);
     j["bicubic_brisque"] = mean(bicubic_brisque);
     j["truth_brisque"] = mean(truth_brisque);
@@ -85,7 +84,7 @@ nlohmann::json RealismScores::summary() const {
 void RealismScores::add_row_fields(std::size_t i, nlohmann::json& row) const {
   row["sharpness"] = sharpness[i];
   row["bicubic_sharpness"] = bicubic_sharpness[i];
-  if (!image_measures) return;
+  if (!image_measures()) return;
   row["brisque"] = brisque[i];
   row["bicubic_brisque"] = bicubic_brisque[i];
   row["truth_brisque"] = truth_brisque[i];
@@ -96,7 +95,7 @@ void RealismScores::add_row_fields(std::size_t i, nlohmann::json& row) const {
 void RealismScores::print() const {
   std::printf("\nsharpness: model %.3f, bicubic %.3f\n  (%s)\n", mean(sharpness), mean(bicubic_sharpness),
               kSharpnessMethod);
-  if (!image_measures) {
+  if (!image_measures()) {
     std::printf("BRISQUE and landmark distance not computed: pass --realism\n");
     return;
   }

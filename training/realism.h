@@ -21,7 +21,7 @@ struct RealismScores {
   std::vector<double> sharpness, bicubic_sharpness;                 // every face
   std::vector<double> brisque, bicubic_brisque, truth_brisque;      // with an ImageQuality
   std::vector<double> landmarks, bicubic_landmarks;                 // with an ImageQuality
-  bool image_measures = false;
+  bool image_measures() const { return !brisque.empty(); }
 
   // Scores one batch (images N x 3 x 256 x 256 in [-1, 1]); `box` is the face box inside a crop.
   void add(const EnhancedBatch& batch, const ImageQuality* quality, const ImageBox& box);

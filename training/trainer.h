@@ -24,6 +24,7 @@
 #include "augment.h"
 #include "degradation.h"
 #include "generator.h"
+#include "losses.h"  // the paper's loss weights
 #include "safetensors.h"
 
 namespace facesr {
@@ -52,8 +53,8 @@ struct TrainOptions {
   int64_t batch = 64;
   double lr = 2e-4, beta1 = 0.5, beta2 = 0.999;
   int64_t lr_decay_steps = 0;    // the last this many steps lower lr linearly towards 0 (pix2pix); 0 = constant
-  double lambda_pix = 100.0, lambda_vgg = 10.0;
-  double lambda_fm = 10.0;       // discriminator feature matching (pix2pixHD), where a discriminator trains;
+  double lambda_pix = kLambdaPix, lambda_vgg = kLambdaVgg;
+  double lambda_fm = kLambdaFeatureMatching;  // discriminator feature matching (pix2pixHD), where a D trains;
                                  // stands in for L_vgg without ImageNet weights; 0 = off
   int64_t steps = 1000;          // total optimisation steps
   int64_t phase1_steps = 500;    // steps before D_l joins
